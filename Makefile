@@ -1,0 +1,63 @@
+# The two commands a new user needs first: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= auto
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test test-sqlite test-postgres lint format translations extract-messages clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[postgres,redis]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,postgres,redis]'
+	touch $@ $(VENV)/.installed-app
+
+translations: $(VENV)/.installed-app ## Compile the .po catalogues (Dutch, English)
+	$(BIN)/pybabel -q compile -d portal/translations
+
+extract-messages: $(VENV)/.installed-app ## Collect new UI strings into the catalogues
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i portal/translations/messages.pot -d portal/translations
+
+demo: $(VENV)/.installed-app translations ## Migrate a SQLite database, load demo data, serve http://demo.localhost:5000
+	PORTAL_DEBUG=1 $(BIN)/portal db upgrade
+	PORTAL_DEBUG=1 $(BIN)/portal demo
+	@echo "\nServing on http://demo.localhost:5000 and http://other.localhost:5000 (Ctrl-C stops)"
+	PORTAL_DEBUG=1 $(BIN)/portal run --host 127.0.0.1 --port 5000 --reload
+
+test: $(VENV)/.installed-dev translations ## Run the whole suite on SQLite, then on PostgreSQL when one answers
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	@if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
+		echo "== the suite again on PostgreSQL ($(PG_TEST_URL))"; \
+		PORTAL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS); \
+	else \
+		echo "== no PostgreSQL answers at $(PG_TEST_URL): the PostgreSQL run is skipped"; \
+	fi
+
+test-sqlite: $(VENV)/.installed-dev translations ## Run the suite on SQLite only
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+test-postgres: $(VENV)/.installed-dev translations ## Run the suite on PostgreSQL only
+	PORTAL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS)
+
+lint: $(VENV)/.installed-dev ## Ruff
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-dev ## Let ruff fix what it can
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove caches and compiled catalogues (keeps .venv and instance/)
+	find . -name __pycache__ -prune -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache
+	find portal/translations -name '*.mo' -delete

@@ -1,0 +1,46 @@
+"""The client portal: a white-label Flask + htmx application for accounting practices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings, database, extensions, blueprints, in that order."""
+    from portal import access, db, i18n, security, web
+    from portal import config as settings
+    from portal.accounts import sessions
+    from portal.accounts.views import bp as accounts_bp
+    from portal.clients.views import bp as clients_bp
+    from portal.home.views import bp as home_bp
+    from portal.tenancy import hosts
+    from portal.tenancy.views import bp as tenancy_bp
+
+    values = settings.load(config)
+    app = Flask(
+        __name__,
+        instance_path=values["INSTANCE_PATH"],
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(values)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    hosts.init_app(app)  # g.practice first: every later hook and error page relies on it
+    security.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+    sessions.init_app(app)
+    access.init_app(app)
+
+    app.register_blueprint(tenancy_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(clients_bp)
+    return app

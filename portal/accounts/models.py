@@ -1,0 +1,110 @@
+"""Staff users, client users and the memberships that tie client users to companies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import now
+from portal.db import Base
+
+if TYPE_CHECKING:
+    from portal.clients.models import Client
+
+STAFF_ROLES = ("admin", "staff")
+MEMBER_ROLES = ("owner", "member")
+
+
+class _Account(UserMixin):
+    """What staff and client users share: a login whose sessions can be revoked.
+
+    The id Flask-Login keeps in the cookie names the kind, the row and the session
+    version; bumping the version makes every earlier cookie anonymous.
+    """
+
+    kind: str
+    id: int
+    session_version: int
+    active: bool
+
+    def get_id(self) -> str:
+        return f"{self.kind}:{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+
+class StaffUser(_Account, Base):
+    """An accountant or office employee of one practice."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (UniqueConstraint("practice_id", "email"),)
+    kind = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10), default="staff")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.email}>"
+
+
+class ClientUser(_Account, Base):
+    """A person at a client company; one login reaches all of that person's companies."""
+
+    __tablename__ = "client_users"
+    __table_args__ = (UniqueConstraint("practice_id", "email"),)
+    kind = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="client_user", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<ClientUser {self.email}>"
+
+
+class Membership(Base):
+    """A client user's place at one client company: owner (the main contact) or member."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("client_user_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_user_id: Mapped[int] = mapped_column(
+        ForeignKey("client_users.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
+                                           index=True)
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    client_user: Mapped[ClientUser] = relationship(back_populates="memberships", lazy="raise")
+    client: Mapped[Client] = relationship(lazy="raise")

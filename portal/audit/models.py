@@ -1,0 +1,36 @@
+"""Audit events: who did what, when, from where; chained by hash per practice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.clock import now
+from portal.db import Base
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_practice_id_id", "practice_id", "id"),
+        Index("ix_audit_events_client", "practice_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    actor_type: Mapped[str] = mapped_column(String(10))  # staff, client, link, system
+    actor_id: Mapped[int | None]
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    client_id: Mapped[int | None]  # kept without a foreign key: events outlive clients
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,71 @@
+"""The `portal` command: a FlaskGroup over create_app (run, db, demo, ...)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal import create_app, migrate
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+def cli() -> None:
+    """Client portal for accounting practices."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database back to REVISION."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database."""
+    migrate.revision(current_app.config["DATABASE_URL"], message)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print only the logins as JSON.")
+@with_appcontext
+def demo(as_json: bool) -> None:
+    """Load the demo practices, users and clients (idempotent)."""
+    from portal import demo as demo_data
+
+    logins = demo_data.load()
+    if as_json:
+        click.echo(json.dumps(logins, indent=2, ensure_ascii=False))
+        return
+    base = current_app.config["BASE_DOMAIN"]
+    for practice in logins["practices"]:
+        click.echo(f"\n{practice['name']}: http://{practice['slug']}.{base}:5000")
+        for user in practice["staff"]:
+            click.echo(f"  office  {user['email']:<32} {user['password']}  ({user['role']})")
+        for user in practice["client_users"]:
+            click.echo(f"  portal  {user['email']:<32} {user['password']}  "
+                       f"({', '.join(user['companies'])})")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,39 @@
+"""Client companies of a practice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.clock import now
+from portal.db import Base
+
+STATUSES = ("active", "blocked", "ended")
+
+
+class Client(Base):
+    """A client company ("cliënt"); its tier covers every service the practice gives it."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "client_number"),
+        Index("ix_clients_practice_name", "practice_id", "name"),
+        Index("ix_clients_practice_tier", "practice_id", "tier"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    client_number: Mapped[str] = mapped_column(String(40))
+    kvk_number: Mapped[str | None] = mapped_column(String(8))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    tier: Mapped[str] = mapped_column(String(20), default="standard")
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+    def __repr__(self) -> str:
+        return f"<Client {self.client_number} {self.name}>"

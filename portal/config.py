@@ -1,0 +1,110 @@
+"""Settings from PORTAL_* environment variables, with safe development defaults.
+
+Every setting is listed in README.md ("Configuration"). Tests and tools pass overrides
+to create_app(); they win over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"PORTAL_{name}")
+    return default if value in (None, "") else value
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    try:
+        return default if value is None else int(value)
+    except ValueError:
+        raise ConfigError(f"PORTAL_{name} must be a whole number, not {value!r}") from None
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    debug = overrides.get("DEBUG", _flag("DEBUG"))
+    testing = overrides.get("TESTING", False)
+    instance = Path(overrides.get("INSTANCE_PATH") or _env("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    https = overrides.get("HTTPS", _flag("HTTPS"))
+
+    secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")
+    if not secret:
+        if not (debug or testing):
+            raise ConfigError(
+                "PORTAL_SECRET_KEY is required outside debug mode; "
+                'generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+        secret = _dev_secret(instance)
+
+    values: dict[str, Any] = {
+        "DEBUG": debug,
+        "TESTING": testing,
+        "SECRET_KEY": secret,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}"),
+        "BASE_DOMAIN": (_env("BASE_DOMAIN", "localhost") or "localhost").lower(),
+        "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "storage")),
+        "HTTPS": https,
+        "PROXY_FIX": _int("PROXY_FIX", 0),
+        # Sessions: a signed cookie checked against the user's session version.
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 120),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 12),
+        "SESSION_COOKIE_NAME": "__Host-portal" if https else "portal",
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_DOMAIN": None,  # never shared between practices' hosts
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # an htmx page may stay open all day
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 100) * 1024 * 1024,
+        # Throttling (Flask-Limiter). memory:// is per process; use redis:// for several.
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
+        "LOGIN_LIMIT_PER_IP": _env("LOGIN_LIMIT_PER_IP", "60 per 15 minutes"),
+        "LOGIN_LIMIT_PER_EMAIL": _env("LOGIN_LIMIT_PER_EMAIL", "10 per 15 minutes"),
+        # Mail (Flask-Mail), used by the worker only.
+        "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL"),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "portal@localhost"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        # Password hashing: argon2id with argon2-cffi's defaults unless tests ask cheaper.
+        "PASSWORD_HASH_FAST": False,
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "LANGUAGES": ("nl", "en"),
+    }
+    values.update(overrides)
+    return values
+
+
+def _dev_secret(instance: Path) -> str:
+    """A per-checkout secret for development, kept so sessions survive a restart."""
+    path = instance / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

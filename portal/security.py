@@ -1,0 +1,60 @@
+"""Security mechanisms in one place: headers, CSRF, cross-site refusal, throttling, proxies."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False)
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def init_app(app: Flask) -> None:
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.before_request(refuse_cross_site)
+    app.after_request(set_headers)
+
+
+def refuse_cross_site() -> None:
+    """SameSite does not separate practices' subdomains (they are same-site): refuse an
+    unsafe request that a page of another site or another subdomain sent."""
+    if request.method in UNSAFE_METHODS and \
+            request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        abort(403)
+
+
+def set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if current_app.config["HTTPS"]:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if "Cache-Control" not in headers and response.mimetype == "text/html":
+        headers["Cache-Control"] = "no-store"  # pages may hold personal data
+    return response

@@ -1,0 +1,140 @@
+"""Shared view helpers: htmx-aware rendering, post/redirect/get, friendly error pages."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from flask import (
+    Flask,
+    current_app,
+    g,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+log = logging.getLogger(__name__)
+
+ERROR_TEXTS = {
+    400: (_l("Something in that request was not right"),
+          _l("Please go back, reload the page and try again.")),
+    403: (_l("Not allowed"),
+          _l("You do not have access to this, or the request came from another site.")),
+    404: (_l("Page not found"),
+          _l("This address does not exist here, or you cannot see it.")),
+    405: (_l("Not possible this way"),
+          _l("This address cannot be used like that. Please use the buttons on the page.")),
+    413: (_l("Too large"),
+          _l("What you sent is larger than this portal accepts.")),
+    429: (_l("Too many attempts"),
+          _l("Please wait a few minutes before you try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("The error has been logged. Please try again in a moment.")),
+}
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def htmx_target() -> str | None:
+    """The id of the element an htmx request will swap, when it swaps part of a page."""
+    if not is_htmx() or request.headers.get("HX-Request-Type") == "full":
+        return None
+    return unquote(request.headers.get("HX-Target", "").partition("#")[2]) or None
+
+
+def render(template: str, *, status: int = 200, block: str | None = None,
+           **context: Any) -> Response:
+    """Render a page, or only the block an htmx request targets (its name is the id of the
+    element it replaces), with any flashed messages swapped out of band."""
+    name = block or htmx_target()
+    if name and name in current_app.jinja_env.get_template(template).blocks:
+        body = render_block(template, name, **context)
+        body += render_template("macros/flash_oob.html")
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def done(endpoint: str, **values: Any) -> Response:
+    """After a successful POST: see other. htmx follows it and gets the fragment it targets."""
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def error_response(code: int, description: str | None = None) -> Response:
+    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    message = description or str(text)
+    if is_htmx():
+        body = render_template("errors/fragment.html", title=title, message=message)
+        response = make_response(body, code)
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(
+            render_template("errors/error.html", code=code, title=title, message=message), code)
+    response.vary.add("HX-Request")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if exc.code is None or exc.code < 400:
+            return exc  # type: ignore[return-value]
+        response = error_response(exc.code)
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        if exc.code == 429:
+            response.headers["Retry-After"] = "300"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc: CSRFError) -> Response:
+        return error_response(400, _("This form was open too long or came from elsewhere. "
+                                     "Please reload the page and try again."))
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(exc: InternalServerError) -> Response:
+        original = getattr(exc, "original_exception", None)
+        if original is not None:
+            log.error("unhandled error on %s %s", request.method, request.endpoint,
+                      exc_info=original)
+        return error_response(500)
+
+    @app.context_processor
+    def _layout_context() -> dict[str, Any]:
+        return {"practice": g.get("practice"), "flash_messages": _flashes,
+                "asset_url": asset_url}
+
+
+def _flashes() -> list[tuple[str, str]]:
+    return get_flashed_messages(with_categories=True)
+
+
+@lru_cache(maxsize=64)
+def _asset_version(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(filename: str) -> str:
+    """A static file's URL with its content hash, so browsers may cache it for good."""
+    static = Path(current_app.static_folder or "")
+    return url_for("static", filename=filename, v=_asset_version(str(static / filename)))

@@ -1,0 +1,184 @@
+"""Fixtures: a migrated database per test, an app on it, clients per host, factories.
+
+The schema comes only from the Alembic migrations: once per test worker into a template
+(a SQLite file, or a PostgreSQL database of its own), then each test gets a fresh copy
+(SQLite) or emptied tables (PostgreSQL). Set PORTAL_TEST_DATABASE_URL to a PostgreSQL
+server to run the suite there; each run creates its own databases and drops them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from portal import create_app, migrate
+from portal import db as portal_db
+from tests.factories import Factory
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+BASE_DOMAIN = "localhost"
+
+
+class TemplateDatabase:
+    """A migrated database that each test gets a clean copy of."""
+
+    def __init__(self, tmp: Path, worker: str) -> None:
+        self.tmp = tmp
+        if PG_URL:
+            server = make_url(PG_URL)
+            self.name = f"portal_test_{uuid.uuid4().hex[:8]}_{worker}"
+            self.admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = server.set(database=self.name).render_as_string(hide_password=False)
+            migrate.upgrade(self.url)
+            portal_db.import_models()
+            self.engine = create_engine(self.url)
+            tables = [t.name for t in portal_db.Base.metadata.sorted_tables]
+            self.truncate = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + \
+                " RESTART IDENTITY CASCADE"
+        else:
+            self.path = tmp / "template.sqlite3"
+            migrate.upgrade(f"sqlite:///{self.path}")
+            conn = sqlite3.connect(self.path)  # fold the WAL into the file so a copy is whole
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.close()
+
+    def fresh(self, where: Path) -> str:
+        if PG_URL:
+            with self.engine.begin() as conn:
+                conn.execute(text(self.truncate))
+            return self.url
+        path = where / "portal.sqlite3"
+        shutil.copyfile(self.path, path)
+        return f"sqlite:///{path}"
+
+    def drop(self) -> None:
+        if PG_URL:
+            self.engine.dispose()
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory,
+             worker_id: str) -> Iterator[TemplateDatabase]:
+    template = TemplateDatabase(tmp_path_factory.mktemp("template"), worker_id)
+    yield template
+    template.drop()
+
+
+def make_app(database: TemplateDatabase, tmp: Path, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database.fresh(tmp),
+        "INSTANCE_PATH": str(tmp / "instance"),
+        "BASE_DOMAIN": BASE_DOMAIN,
+        "PASSWORD_HASH_FAST": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database: TemplateDatabase, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(database, tmp_path)
+    application.test_client_class = HostClient
+    yield application
+    portal_db.engine_of(application).dispose()
+
+
+@pytest.fixture
+def make(app: Flask) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def db(app: Flask):  # type: ignore[no-untyped-def]
+    """`with db() as s:` a fresh session to look at what is stored."""
+
+    @contextmanager
+    def session() -> Iterator[Session]:
+        with app.app_context():
+            yield portal_db.session
+
+    return session
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+class HostClient(FlaskClient):
+    """A test client that talks to one practice's host, like a browser on that address."""
+
+    host = f"demo.{BASE_DOMAIN}"
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().open(*args, **kwargs)
+
+    def on(self, host: str) -> HostClient:
+        self.host = host
+        return self
+
+    def csrf_token(self, page: str = "/login") -> str:
+        """The CSRF token a page hands out to this client's session, as a form holds it."""
+        found = CSRF_INPUT.search(self.get(page, follow_redirects=True).get_data(as_text=True))
+        assert found, f"no CSRF token on {page}"
+        return found.group(1)
+
+    def submit(self, path: str, data: dict[str, Any] | None = None, *, page: str | None = None,
+               **kwargs: Any):  # type: ignore[no-untyped-def]
+        """POST a form the way a browser does after loading the page that holds it."""
+        fields = {"csrf_token": self.csrf_token(page or path), **(data or {})}
+        return self.post(path, data=fields, **kwargs)
+
+    def login_staff(self, email: str, password: str = "", **kwargs: Any):  # type: ignore[no-untyped-def]
+        from tests.factories import PASSWORD
+
+        return self.submit("/office/login", {"email": email, "password": password or PASSWORD},
+                           **kwargs)
+
+    def login_client(self, email: str, password: str = "", **kwargs: Any):  # type: ignore[no-untyped-def]
+        from tests.factories import PASSWORD
+
+        return self.submit("/login", {"email": email, "password": password or PASSWORD},
+                           **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> HostClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def app_with(database: TemplateDatabase, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An app with some settings changed: `app_with(LOGIN_LIMIT_PER_EMAIL="3 per minute")`."""
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        application = make_app(database, tmp_path, **overrides)
+        application.test_client_class = HostClient
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        portal_db.engine_of(application).dispose()

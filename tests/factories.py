@@ -1,0 +1,70 @@
+"""Factories: arrange a test's world in a line each, stored through the real models."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flask import Flask
+
+from portal import db
+from portal.accounts.models import ClientUser, Membership, StaffUser
+from portal.accounts.passwords import hash_password
+from portal.clients import tiers
+from portal.clients.models import Client
+from portal.db import transaction
+from portal.tenancy.models import CustomDomain, Practice
+
+PASSWORD = "correct horse battery staple 42"
+_numbers = itertools.count(1000)
+
+
+class Factory:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def _save(self, *rows: Any) -> Any:
+        with self.app.app_context():
+            session = db.session
+            with transaction(session):
+                session.add_all(rows)
+            for row in rows:
+                session.refresh(row)
+                session.expunge(row)
+        return rows[0] if len(rows) == 1 else rows
+
+    def practice(self, slug: str = "demo", **values: Any) -> Practice:
+        values.setdefault("name", f"{slug.title()} Accountants")
+        values.setdefault("locale", "en")  # tests read in the source language; i18n tests say nl
+        return self._save(Practice(slug=slug, **values))
+
+    def domain(self, practice: Practice, host: str) -> CustomDomain:
+        return self._save(CustomDomain(practice_id=practice.id, host=host))
+
+    def staff(self, practice: Practice, email: str | None = None, role: str = "staff",
+              password: str = PASSWORD, **values: Any) -> StaffUser:
+        with self.app.app_context():
+            hashed = hash_password(password)
+        email = email or f"{role}{next(_numbers)}@{practice.slug}.example"
+        values.setdefault("name", email.split("@")[0].title())
+        return self._save(StaffUser(practice_id=practice.id, email=email, role=role,
+                                    password_hash=hashed, **values))
+
+    def client(self, practice: Practice, tier: str = tiers.COLLABORATE_PLUS,
+               **values: Any) -> Client:
+        number = str(next(_numbers))
+        values.setdefault("name", f"Bedrijf {number} B.V.")
+        values.setdefault("client_number", number)
+        return self._save(Client(practice_id=practice.id, tier=tier, **values))
+
+    def client_user(self, practice: Practice, *companies: Client, email: str | None = None,
+                    password: str = PASSWORD, role: str = "owner", **values: Any) -> ClientUser:
+        with self.app.app_context():
+            hashed = hash_password(password)
+        email = email or f"contact{next(_numbers)}@client.example"
+        values.setdefault("name", email.split("@")[0].title())
+        user = self._save(ClientUser(practice_id=practice.id, email=email, password_hash=hashed,
+                                     **values))
+        for company in companies:
+            self._save(Membership(client_user_id=user.id, client_id=company.id, role=role))
+        return user
