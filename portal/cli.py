@@ -59,11 +59,14 @@ def demo(as_json: bool) -> None:
         return
     base = current_app.config["BASE_DOMAIN"]
     for practice in logins["practices"]:
-        click.echo(f"\n{practice['name']}: http://{practice['slug']}.{base}:5000")
+        url = f"http://{practice['slug']}.{base}:5000"
+        click.echo(f"\n{practice['name']}")
+        click.echo(f"  office  {url}/office/login")
         for user in practice["staff"]:
-            click.echo(f"  office  {user['email']:<32} {user['password']}  ({user['role']})")
+            click.echo(f"          {user['email']:<30} {user['password']}  ({user['role']})")
+        click.echo(f"  portal  {url}/login")
         for user in practice["client_users"]:
-            click.echo(f"  portal  {user['email']:<32} {user['password']}  "
+            click.echo(f"          {user['email']:<30} {user['password']}  "
                        f"({', '.join(user['companies'])})")
 
 

@@ -57,6 +57,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "DEBUG": debug,
         "TESTING": testing,
+        # Errors become the friendly 500 page, also in debug; tests see them raised.
+        "PROPAGATE_EXCEPTIONS": bool(testing),
         "SECRET_KEY": secret,
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}"),
