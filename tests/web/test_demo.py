@@ -27,7 +27,7 @@ def test_demo_prints_its_logins_as_json_and_is_idempotent(app):
 def test_demo_has_a_client_user_with_two_extended_companies_and_one_other(app):
     demo = _demo_json(app)["practices"][0]
     tier_of = {c["name"]: c["tier"] for c in demo["clients"]}
-    multi = [u for u in demo["client_users"] if len(u["companies"]) == 3][0]
+    multi = next(u for u in demo["client_users"] if len(u["companies"]) == 3)
     tiers_of_user = sorted(tier_of[name] for name in multi["companies"])
     assert tiers_of_user == ["collaborate", "collaborate_plus", "collaborate_plus"]
 
