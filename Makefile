@@ -30,11 +30,13 @@ extract-messages: $(VENV)/.installed-app ## Collect new UI strings into the cata
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o portal/translations/messages.pot .
 	$(BIN)/pybabel -q update -N -i portal/translations/messages.pot -d portal/translations
 
-demo: $(VENV)/.installed-app translations ## Migrate a SQLite database, load demo data, serve http://demo.localhost:5000
+demo: $(VENV)/.installed-app translations ## Migrate a SQLite database, load demo data, serve http://demo.localhost:5000 with a mail worker
 	PORTAL_DEBUG=1 $(BIN)/portal db upgrade
 	PORTAL_DEBUG=1 $(BIN)/portal demo
 	@echo "\nServing on http://demo.localhost:5000 and http://other.localhost:5000 (Ctrl-C stops)"
-	PORTAL_DEBUG=1 $(BIN)/portal run --host 127.0.0.1 --port 5000 --reload
+	@echo "Mail is kept on disk, not sent: see 'Mail sent (development)' at the bottom of each page\n"
+	@PORTAL_DEBUG=1 $(BIN)/portal worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		PORTAL_DEBUG=1 $(BIN)/portal run --host 127.0.0.1 --port 5000 --reload
 
 test: $(VENV)/.installed-dev translations ## Run the whole suite on SQLite, then on PostgreSQL when one answers
 	$(BIN)/pytest -n $(PYTEST_WORKERS)

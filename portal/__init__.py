@@ -16,8 +16,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import config as settings
     from portal.accounts import sessions
     from portal.accounts.views import bp as accounts_bp
+    from portal.clients import tiers
     from portal.clients.views import bp as clients_bp
     from portal.home.views import bp as home_bp
+    from portal.notifications import setup as notifications
+    from portal.notifications.views import bp as notifications_bp
     from portal.tenancy import hosts
     from portal.tenancy.views import bp as tenancy_bp
 
@@ -29,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(values)
+    app.config["REMINDER_TIERS"] = tiers.tiers_with("deadline_reminders")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -38,9 +42,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
+    notifications.init_app(app)
 
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(notifications_bp)
     return app

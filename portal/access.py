@@ -21,6 +21,7 @@ from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit import Actor
 from portal.clients import tiers
 from portal.clients.models import Client
+from portal.notifications.models import OutboxMessage
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -122,6 +123,15 @@ def client_for_staff(user: StaffUser, client_id: int) -> Client:
     if client is None:
         abort(404)
     return client
+
+
+def mail_for_staff(user: StaffUser, message_id: int) -> OutboxMessage:
+    """A message of the staff user's practice's outbox, or 404."""
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.practice_id == user.practice_id))
+    if message is None:
+        abort(404)
+    return message
 
 
 def portal_companies(user: ClientUser) -> list[Client]:

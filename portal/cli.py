@@ -70,5 +70,49 @@ def demo(as_json: bool) -> None:
                        f"({', '.join(user['companies'])})")
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one pass (sweeps and due mail), then exit.")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Send queued mail and run the periodic sweeps until stopped (SIGTERM)."""
+    import logging
+
+    from portal.notifications.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = Worker(app, poll_seconds=app.config["WORKER_POLL_SECONDS"],
+                    sweep_seconds=app.config["WORKER_SWEEP_SECONDS"])
+    if once:
+        result = runner.run_pass()
+        click.echo(f"sent {result.sent}, to retry {result.retried}, failed {result.failed}; "
+                   f"sweeps: {result.swept or 'none'}")
+    else:
+        runner.run()
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Only list what would go out now.")
+@with_appcontext
+def reminders(dry_run: bool) -> None:
+    """Send the reminders that are due now (the worker does this every minute)."""
+    from portal import db as database
+    from portal.notifications import reminders as engine
+
+    session = database.session
+    tiers = current_app.config["REMINDER_TIERS"]
+    if dry_run:
+        due = engine.due(session, tiers=tiers)
+        for task in due:
+            when = "after" if task.offset > 0 else "before"
+            click.echo(f"{task.kind:<16} {task.title:<50} deadline {task.deadline:%Y-%m-%d} "
+                       f"({abs(task.offset)} days {when}) client {task.client_id}")
+        click.echo(f"{len(due)} reminder(s) due")
+        return
+    queued = engine.sweep(session, current_app.extensions.get("portal.reminder_composers", {}),
+                          tiers=tiers)
+    click.echo(f"{queued} reminder mail(s) queued")
+
+
 def main() -> None:
     cli()

@@ -90,6 +90,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "portal@localhost"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        # smtp, or file: keep every message under <instance>/mail (the default in debug)
+        "MAIL_BACKEND": _env("MAIL_BACKEND", "file" if debug else "smtp"),
+        # The port in links in mail, when the portal is not on 80/443 (development: 5000).
+        "PUBLIC_PORT": _int("PUBLIC_PORT", 5000 if debug else 0) or None,
+        "WORKER_POLL_SECONDS": _int("WORKER_POLL_SECONDS", 5),
+        "WORKER_SWEEP_SECONDS": _int("WORKER_SWEEP_SECONDS", 60),
         # Password hashing: argon2id with argon2-cffi's defaults unless tests ask cheaper.
         "PASSWORD_HASH_FAST": False,
         "BABEL_DEFAULT_LOCALE": "nl",

@@ -8,9 +8,13 @@ server to run the suite there; each run creates its own databases and drops them
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -182,3 +186,64 @@ def app_with(database: TemplateDatabase, tmp_path: Path):  # type: ignore[no-unt
     yield build
     for application in made:
         portal_db.engine_of(application).dispose()
+
+
+# --- mail ------------------------------------------------------------------------------
+
+class MailSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.connections = 0
+        self.refuse: set[str] = set()  # addresses answered with 550
+        self.delay = 0.0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.messages.append(email.message_from_bytes(envelope.content,
+                                                      policy=email.policy.default))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["To"]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port  # type: ignore[attr-defined]
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(app_with, smtp):  # type: ignore[no-untyped-def]
+    """An app whose worker delivers to the `smtp` sink."""
+    return app_with(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_BACKEND="smtp",
+                    MAIL_DEFAULT_SENDER="portal@portal.example", PUBLIC_PORT=5000,
+                    MAIL_TIMEOUT=5)

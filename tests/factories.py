@@ -13,6 +13,7 @@ from portal.accounts.passwords import hash_password
 from portal.clients import tiers
 from portal.clients.models import Client
 from portal.db import transaction
+from portal.notifications.models import ClientTask, OutboxMessage
 from portal.tenancy.models import CustomDomain, Practice
 
 PASSWORD = "correct horse battery staple 42"
@@ -56,6 +57,19 @@ class Factory:
         values.setdefault("name", f"Bedrijf {number} B.V.")
         values.setdefault("client_number", number)
         return self._save(Client(practice_id=practice.id, tier=tier, **values))
+
+    def outbox(self, practice: Practice, **values: Any) -> OutboxMessage:
+        defaults = {"kind": "test", "recipient": "someone@client.example",
+                    "sender_name": practice.name, "subject": "Test",
+                    "text_body": "Hello", "html_body": "<p>Hello</p>"}
+        return self._save(OutboxMessage(practice_id=practice.id, **{**defaults, **values}))
+
+    def task(self, client: Client, **values: Any) -> ClientTask:
+        values.setdefault("kind", "test")
+        values.setdefault("subject_id", next(_numbers))
+        values.setdefault("title", "Jaarrekening 2025 goedkeuren")
+        return self._save(ClientTask(practice_id=client.practice_id, client_id=client.id,
+                                     **values))
 
     def client_user(self, practice: Practice, *companies: Client, email: str | None = None,
                     password: str = PASSWORD, role: str = "owner", **values: Any) -> ClientUser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.clock import now
@@ -30,6 +30,9 @@ class Practice(Base):
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     welcome_text: Mapped[str | None] = mapped_column(Text)
     reminder_text: Mapped[str | None] = mapped_column(Text)
+    # When to remind, in days relative to a task's deadline (negative: before it).
+    reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [-7, -2, 1])
+    reply_to: Mapped[str | None] = mapped_column(String(254))
     mail_sender_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
@@ -37,6 +40,14 @@ class Practice(Base):
     domains: Mapped[list[CustomDomain]] = relationship(
         back_populates="practice", lazy="raise", cascade="all, delete-orphan"
     )
+
+    def brand_colors(self) -> tuple[str, str]:
+        """(brand colour, readable text colour on it): the theme's unless overridden."""
+        from portal.tenancy import theme
+
+        brand = self.brand_color or theme.theme_color(self.theme or "default", "brand") \
+            or "#1d4f7a"
+        return brand, theme.text_color_on(brand)
 
     def __repr__(self) -> str:
         return f"<Practice {self.slug}>"

@@ -6,9 +6,12 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portal import ROOT
-from portal.tenancy.models import Practice
+
+if TYPE_CHECKING:
+    from portal.tenancy.models import Practice
 
 THEMES_DIR = ROOT / "themes"
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -25,6 +28,12 @@ def _theme_css(name: str) -> str:
     if not path.is_file() or path.parent.parent != THEMES_DIR:
         path = THEMES_DIR / "default" / "theme.css"
     return path.read_text(encoding="utf-8")
+
+
+def theme_color(name: str, prop: str) -> str | None:
+    """A colour custom property of a theme (e.g. --brand), for places without CSS: mail."""
+    found = re.search(rf"--{prop}:\s*(#[0-9a-fA-F]{{6}})", _theme_css(name))
+    return found.group(1) if found else None
 
 
 def relative_luminance(color: str) -> float:

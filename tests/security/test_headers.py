@@ -53,6 +53,8 @@ def test_templates_contain_no_inline_scripts_or_styles():
 
     offenders = []
     for path in Path("templates").rglob("*.html"):
+        if path.parts[1] == "mail":
+            continue  # mail HTML needs inline styles; no CSP applies in a mail client
         text = path.read_text()
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or "<style" in text \
                 or re.search(r"\sstyle=\"", text) or re.search(r"\son[a-z]+=\"", text):

@@ -57,6 +57,12 @@ ROUTES = [
     Route("accounts.set_language", "POST", "/language", everyone(OK), {"locale": "en"}),
     Route("home.index", "GET", "/", client_only()),
     Route("clients.office_home", "GET", "/office/", staff_only()),
+    Route("notifications.office_mail", "GET", "/office/mail", staff_only(admin_only=True)),
+    Route("notifications.send_again", "POST",
+          lambda w: f"/office/mail/{w['mail'].id}/send-again", staff_only(admin_only=True)),
+    # development only: not served unless the app runs in debug mode
+    Route("notifications.dev_mail", "GET", "/dev/mail", everyone(404)),
+    Route("notifications.dev_mail_html", "GET", "/dev/mail/p1-x", everyone(404)),
 ]
 
 
@@ -69,6 +75,7 @@ def world(make):
     return {
         "demo": demo,
         "company": company,
+        "mail": make.outbox(demo, state="failed"),
         "users": {
             "staff": ("staff", make.staff(demo, role="staff"), "demo"),
             "admin": ("staff", make.staff(demo, role="admin"), "demo"),

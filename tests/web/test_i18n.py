@@ -52,7 +52,8 @@ def test_browser_language_is_used_where_no_practice_decides(client, make):
 
 
 def test_every_ui_string_has_a_dutch_translation():
-    method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2"),
+                  ("templates/**.txt", "jinja2")]
     keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
                 "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
     found = {msg[2] if isinstance(msg[2], str) else msg[2][0]

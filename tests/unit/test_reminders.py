@@ -1,0 +1,154 @@
+"""Reminders go out at the practice's moments, once each, and never for finished work or
+for clients that are blocked, ended or on a tier without reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal import clock, db
+from portal.clients import tiers
+from portal.db import QueryCounter
+from portal.notifications import Mail, reminders
+from portal.notifications.models import OutboxMessage
+from portal.tenancy.models import Practice
+
+DEADLINE = datetime(2026, 12, 15, 12, tzinfo=UTC)
+
+
+def compose(session, due):  # type: ignore[no-untyped-def]
+    """What a feature's composer does: its recipients and links for each due task."""
+    practices = {p.id: p for p in session.scalars(
+        select(Practice).where(Practice.id.in_({t.practice_id for t in due})))}
+    return [(practices[t.practice_id],
+             Mail(to=f"owner-{t.client_id}@client.example", kind="reminder",
+                  dedupe_key=f"test:{t.id}:{t.offset}",
+                  context={"task": t.title, "client_name": "Bakkerij", "deadline": t.deadline,
+                           "link": "http://demo.localhost/x", "action": "Open",
+                           "overdue": t.offset > 0,
+                           "custom_text": practices[t.practice_id].reminder_text}))
+            for t in due]
+
+
+@pytest.fixture
+def sweep(app):  # type: ignore[no-untyped-def]
+    def run(at: datetime) -> list[OutboxMessage]:
+        clock.freeze(at)
+        try:
+            with app.app_context():
+                before = db.session.scalar(select(OutboxMessage.id).order_by(
+                    OutboxMessage.id.desc())) or 0
+                reminders.sweep(db.session, {"test": compose},
+                                tiers=tiers.tiers_with("deadline_reminders"))
+                return list(db.session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.id > before).order_by(OutboxMessage.id)))
+        finally:
+            clock.freeze(None)
+    return run
+
+
+@pytest.fixture
+def practice(make):  # type: ignore[no-untyped-def]
+    return make.practice("demo")
+
+
+def _task(make, practice, *, tier=tiers.COLLABORATE, status="active",  # type: ignore[no-untyped-def]
+          created=DEADLINE - timedelta(days=30), **values):
+    client = make.client(practice, tier, status=status)
+    return make.task(client, deadline=DEADLINE, created_at=created, **values)
+
+
+def test_reminders_go_out_7_and_2_days_before_and_1_day_after(make, practice, sweep):
+    _task(make, practice)
+    assert sweep(DEADLINE - timedelta(days=8)) == []
+    seven = sweep(DEADLINE - timedelta(days=7))
+    assert [m.subject for m in seven] == ["Reminder: Jaarrekening 2025 goedkeuren"]
+    assert sweep(DEADLINE - timedelta(days=6)) == []
+    assert len(sweep(DEADLINE - timedelta(days=2))) == 1
+    after = sweep(DEADLINE + timedelta(days=1))
+    assert [m.subject for m in after] == ["Deadline passed: Jaarrekening 2025 goedkeuren"]
+    assert sweep(DEADLINE + timedelta(days=5)) == []
+
+
+def test_running_a_sweep_twice_sends_nothing_twice(make, practice, sweep):
+    _task(make, practice)
+    moment = DEADLINE - timedelta(days=2)
+    assert len(sweep(moment)) == 1
+    assert sweep(moment) == []
+    assert sweep(moment + timedelta(minutes=1)) == []
+
+
+def test_a_sweep_that_missed_moments_sends_only_the_latest(make, practice, sweep):
+    _task(make, practice)
+    sent = sweep(DEADLINE + timedelta(days=1, hours=3))
+    assert [m.subject.split(":")[0] for m in sent] == ["Deadline passed"]
+
+
+def test_moments_before_the_task_existed_are_skipped(make, practice, sweep):
+    _task(make, practice, created=DEADLINE - timedelta(days=3))
+    assert sweep(DEADLINE - timedelta(days=3) + timedelta(hours=1)) == []
+    assert len(sweep(DEADLINE - timedelta(days=2))) == 1
+
+
+@pytest.mark.parametrize("state", ["done", "cancelled"])
+def test_nothing_once_the_task_is_finished(make, practice, sweep, state):
+    _task(make, practice, state=state)
+    assert sweep(DEADLINE - timedelta(days=2)) == []
+
+
+@pytest.mark.parametrize("status", ["blocked", "ended"])
+def test_nothing_to_blocked_or_ended_clients(make, practice, sweep, status):
+    _task(make, practice, status=status)
+    assert sweep(DEADLINE - timedelta(days=2)) == []
+
+
+def test_nothing_for_a_tier_without_reminders(make, practice, sweep):
+    _task(make, practice, tier=tiers.STANDARD)
+    assert sweep(DEADLINE - timedelta(days=2)) == []
+
+
+def test_the_practice_chooses_its_own_moments_and_text(make, sweep):
+    practice = make.practice("demo", reminder_days=[-1],
+                             reminder_text="Beste {client}, vergeet {task} niet vóór {deadline}.")
+    _task(make, practice)
+    assert sweep(DEADLINE - timedelta(days=2)) == []
+    sent = sweep(DEADLINE - timedelta(days=1))
+    assert len(sent) == 1
+    assert "Beste Bakkerij, vergeet Jaarrekening 2025 goedkeuren niet vóór December 15, 2026." \
+        in sent[0].text_body
+
+
+def test_a_sweep_runs_the_same_queries_for_10_or_60_due_tasks(app, make, practice):
+    def queries_for(count: int) -> int:
+        for _ in range(count):
+            _task(make, practice)
+        clock.freeze(DEADLINE - timedelta(days=2))
+        try:
+            with app.app_context(), QueryCounter(db.engine_of(app)) as counter:
+                reminders.sweep(db.session, {"test": compose},
+                                tiers=tiers.tiers_with("deadline_reminders"))
+                queued = db.session.scalar(select(OutboxMessage.id).order_by(
+                    OutboxMessage.id.desc()))
+        finally:
+            clock.freeze(None)
+        assert queued
+        return counter.count - 1  # the last query is ours
+
+    assert queries_for(10) == queries_for(60)
+
+
+def test_dry_run_lists_what_is_due_and_sends_nothing(app, make, practice):
+    from portal.cli import cli
+
+    _task(make, practice, title="Aangifte IB 2025")
+    clock.freeze(DEADLINE - timedelta(days=2))
+    try:
+        result = app.test_cli_runner().invoke(cli, ["reminders", "--dry-run"])
+    finally:
+        clock.freeze(None)
+    assert result.exit_code == 0, result.output
+    assert "Aangifte IB 2025" in result.output and "1 reminder(s) due" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage)) is None
