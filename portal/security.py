@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from flask import Flask, abort, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,6 +28,24 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
 ])
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Signed link tokens are long runs of URL-safe characters; nothing else in our URLs is.
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}")
+
+
+def redact_tokens(text: str) -> str:
+    return _TOKEN.sub("[token]", text)
+
+
+class RedactTokens(logging.Filter):
+    """Access logs write the route, never the token of a one-time link."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_tokens(str(record.msg))
+        if record.args:
+            record.args = tuple(redact_tokens(a) if isinstance(a, str) else a
+                                for a in (record.args if isinstance(record.args, tuple)
+                                          else (record.args,)))
+        return True
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +54,10 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     csrf.init_app(app)
     limiter.init_app(app)
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
     app.before_request(refuse_cross_site)
     app.after_request(set_headers)
 

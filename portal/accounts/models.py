@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
@@ -108,3 +108,26 @@ class Membership(Base):
 
     client_user: Mapped[ClientUser] = relationship(back_populates="memberships", lazy="raise")
     client: Mapped[Client] = relationship(lazy="raise")
+
+
+class OneTimeLink(Base):
+    """The row behind a temporary link in a mail. The token in the URL carries this row's id
+    and a random secret; only a hash of the secret is stored, so a copy of the database
+    yields no working link."""
+
+    __tablename__ = "one_time_links"
+    __table_args__ = (Index("ix_one_time_links_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(30))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+    used_ip: Mapped[str | None] = mapped_column(String(45))
+    revoked_at: Mapped[datetime | None]
