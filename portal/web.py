@@ -122,7 +122,28 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _layout_context() -> dict[str, Any]:
         return {"practice": g.get("practice"), "flash_messages": _flashes,
-                "asset_url": asset_url}
+                "asset_url": asset_url, "staff_nav": staff_nav}
+
+
+# The back office's navigation: (endpoint, label, role or None). An entry shows once its
+# endpoint exists and the user's role allows it. A page below an entry (a client card
+# below Clients) sets g.nav_section to that entry's endpoint.
+STAFF_NAV = [
+    ("clients.office_home", _l("Overview"), None),
+    ("clients.index", _l("Clients"), None),
+    ("engagements.index", _l("Engagements"), None),
+    ("clients.billing", _l("Billing"), "admin"),
+    ("notifications.office_mail", _l("Mail"), "admin"),
+    ("audit.events", _l("Audit log"), "admin"),
+    ("accounts.staff_list", _l("Staff"), "admin"),
+    ("tenancy.settings", _l("Settings"), "admin"),
+]
+
+
+def staff_nav(user: Any) -> list[tuple[str, str]]:
+    views = current_app.view_functions
+    return [(endpoint, str(label)) for endpoint, label, role in STAFF_NAV
+            if endpoint in views and (role is None or user.role == role)]
 
 
 def _flashes() -> list[tuple[str, str]]:
