@@ -16,9 +16,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import config as settings
     from portal.accounts import sessions
     from portal.accounts.views import bp as accounts_bp
+    from portal.audit.views import bp as audit_bp
     from portal.clients import tiers
     from portal.clients.views import bp as clients_bp
+    from portal.documents import files
+    from portal.engagements import approvals
+    from portal.engagements.views import bp as engagements_bp
     from portal.home.views import bp as home_bp
+    from portal.insights import charts
+    from portal.notifications import reminders
     from portal.notifications import setup as notifications
     from portal.notifications.views import bp as notifications_bp
     from portal.tenancy import hosts
@@ -43,10 +49,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     access.init_app(app)
     notifications.init_app(app)
+    charts.init_app(app)
+    files.init_app(app)
+    reminders.register(app, approvals.TASK_KIND, approvals.compose_reminders)
 
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(engagements_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(audit_bp)
     return app

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
-from portal import db
+from portal import clock, db
 from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit import Actor
 from portal.clients import tiers
 from portal.clients.models import Client
+from portal.engagements.models import Engagement, ReportVersion, Share, Signer
 from portal.notifications.models import OutboxMessage
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -86,7 +88,32 @@ def enforce():  # type: ignore[no-untyped-def]
         if user.is_authenticated:
             abort(404)
         return redirect(url_for("accounts.client_login", next=request.full_path.rstrip("?")))
-    abort(404)  # link holders arrive with the approvals feature
+    if rule.kind == "link":
+        signer_id = (request.view_args or {}).get("signer_id")
+        if signer_id is not None and has_grant(signer_id):
+            return None
+        return render_template("accounts/link_error.html", reason="grant"), 403
+    abort(404)
+
+
+# --- the holder of a one-time link ------------------------------------------------------
+
+def grant(signer_id: int) -> None:
+    """Using a temporary link gives its holder a short grant for that one task."""
+    minutes = current_app.config["LINK_GRANT_MINUTES"]
+    grants = {k: v for k, v in session.get("grants", {}).items() if v > clock.now().timestamp()}
+    grants[str(signer_id)] = clock.now().timestamp() + minutes * 60
+    session["grants"] = grants
+
+
+def has_grant(signer_id: int) -> bool:
+    return session.get("grants", {}).get(str(signer_id), 0) > clock.now().timestamp()
+
+
+def end_grant(signer_id: int) -> None:
+    grants = dict(session.get("grants", {}))
+    grants.pop(str(signer_id), None)
+    session["grants"] = grants
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -123,6 +150,73 @@ def client_for_staff(user: StaffUser, client_id: int) -> Client:
     if client is None:
         abort(404)
     return client
+
+
+def membership_for_staff(user: StaffUser, client: Client, membership_id: int) -> Membership:
+    """A contact person's membership of this client (already checked), or 404."""
+    membership = db.session.scalar(select(Membership).where(
+        Membership.id == membership_id, Membership.client_id == client.id))
+    if membership is None or client.practice_id != user.practice_id:
+        abort(404)
+    return membership
+
+
+def engagement_for_staff(user: StaffUser, engagement_id: int) -> Engagement:
+    """An engagement of the staff user's practice (with its client), or 404."""
+    engagement = db.session.scalar(
+        select(Engagement).where(Engagement.id == engagement_id,
+                                 Engagement.practice_id == user.practice_id)
+        .options(joinedload(Engagement.client), joinedload(Engagement.responsible)))
+    if engagement is None:
+        abort(404)
+    return engagement
+
+
+def version_for_staff(user: StaffUser, engagement: Engagement, version_id: int
+                      ) -> ReportVersion:
+    """A report version of this (already checked) engagement, or 404."""
+    version = db.session.scalar(select(ReportVersion).where(
+        ReportVersion.id == version_id, ReportVersion.engagement_id == engagement.id))
+    if version is None or engagement.practice_id != user.practice_id:
+        abort(404)
+    return version
+
+
+def share_for_staff(user: StaffUser, engagement: Engagement, share_id: int) -> Share:
+    """A share of this (already checked) engagement, with its signers, or 404."""
+    share = db.session.scalar(
+        select(Share).where(Share.id == share_id, Share.engagement_id == engagement.id)
+        .options(selectinload(Share.signers), joinedload(Share.version)))
+    if share is None or engagement.practice_id != user.practice_id:
+        abort(404)
+    return share
+
+
+def signer_for_link_holder(signer_id: int) -> tuple[Signer, Share, Engagement, Client]:
+    """The task a link holder was granted, on this practice's host, or 404."""
+    signer = db.session.get(Signer, signer_id)
+    share = db.session.scalar(select(Share).where(Share.id == signer.share_id)
+                              .options(joinedload(Share.version))) if signer else None
+    if share is None or share.practice_id != g.practice.id:
+        abort(404)
+    engagement = db.session.get(Engagement, share.engagement_id)
+    client = db.session.get(Client, share.client_id)
+    return signer, share, engagement, client
+
+
+def share_for_member(user: ClientUser, client_id: int, share_id: int
+                     ) -> tuple[Share, Signer | None, Engagement, Client]:
+    """A share of one of the user's portal companies, and the user's place in it, or 404."""
+    client = company_for_member(user, client_id)
+    share = db.session.scalar(
+        select(Share).where(Share.id == share_id, Share.client_id == client.id)
+        .options(joinedload(Share.version)))
+    if share is None:
+        abort(404)
+    signer = db.session.scalar(select(Signer).where(Signer.share_id == share.id,
+                                                    Signer.client_user_id == user.id))
+    engagement = db.session.get(Engagement, share.engagement_id)
+    return share, signer, engagement, client
 
 
 def mail_for_staff(user: StaffUser, message_id: int) -> OutboxMessage:
@@ -165,3 +259,23 @@ def company_for_member(user: ClientUser, client_id: int) -> Client:
     if client is None:
         abort(404)
     return client
+
+
+def staff_for_admin(user: StaffUser, staff_id: int) -> StaffUser:
+    """A staff member of the admin's practice, or 404."""
+    member = db.session.scalar(select(StaffUser).where(StaffUser.id == staff_id,
+                                                       StaffUser.practice_id == user.practice_id))
+    if member is None:
+        abort(404)
+    return member
+
+
+def domain_for_admin(user: StaffUser, domain_id: int):  # type: ignore[no-untyped-def]
+    """A custom domain of the admin's practice, or 404."""
+    from portal.tenancy.models import CustomDomain  # imported here: appended to this module
+
+    domain = db.session.scalar(select(CustomDomain).where(
+        CustomDomain.id == domain_id, CustomDomain.practice_id == user.practice_id))
+    if domain is None:
+        abort(404)
+    return domain

@@ -114,5 +114,41 @@ def reminders(dry_run: bool) -> None:
     click.echo(f"{queued} reminder mail(s) queued")
 
 
+@cli.group("audit")
+def audit_log() -> None:
+    """The audit log."""
+
+
+@audit_log.command("verify")
+@click.option("--practice", "slug", help="Only this practice (its subdomain name).")
+@with_appcontext
+def audit_verify(slug: str | None) -> None:
+    """Check every practice's chain of events; exit code 1 when one is broken."""
+    from sqlalchemy import select
+
+    from portal import db as database
+    from portal.audit import service
+    from portal.tenancy.models import Practice
+
+    session = database.session
+    query = select(Practice.id, Practice.slug).order_by(Practice.slug)
+    practices = session.execute(query.where(Practice.slug == slug) if slug else query).all()
+    if slug and not practices:
+        raise click.BadParameter(f"no practice {slug!r}", param_hint="--practice")
+    broken = 0
+    for practice_id, practice_slug in practices:
+        state = service.chain_state(session, practice_id)
+        if state.intact:
+            click.echo(f"{practice_slug}: ok")
+            continue
+        broken += 1
+        event = state.broken_at
+        what = "was changed" if state.changed else "follows a removed or changed event"
+        click.echo(f"{practice_slug}: BROKEN at event {event.id} ({event.action}, "
+                   f"{event.created_at:%Y-%m-%d %H:%M:%S} UTC): it {what}")
+    if broken:
+        raise SystemExit(1)
+
+
 def main() -> None:
     cli()

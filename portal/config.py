@@ -64,6 +64,16 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}"),
         "BASE_DOMAIN": (_env("BASE_DOMAIN", "localhost") or "localhost").lower(),
         "STORAGE_DIR": _env("STORAGE_DIR", str(instance / "storage")),
+        # file:///path (default: STORAGE_DIR) or s3://bucket/prefix with the S3_* settings
+        "STORAGE_URL": _env("STORAGE_URL")
+        or f"file://{Path(_env('STORAGE_DIR', str(instance / 'storage'))).resolve()}",
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL"),
+        "S3_ACCESS_KEY_ID": _env("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": _env("S3_SECRET_ACCESS_KEY"),
+        "S3_REGION": _env("S3_REGION"),
+        "REPORT_MAX_MB": _int("REPORT_MAX_MB", 50),
+        # How long opening a temporary link lets its holder see and decide the task.
+        "LINK_GRANT_MINUTES": _int("LINK_GRANT_MINUTES", 30),
         "HTTPS": https,
         "PROXY_FIX": _int("PROXY_FIX", 0),
         # Sessions: a signed cookie checked against the user's session version.

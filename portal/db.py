@@ -20,7 +20,7 @@ from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
 # Packages whose models.py make up the schema, in import order.
-MODEL_PACKAGES = ("audit", "notifications", "tenancy", "accounts", "clients")
+MODEL_PACKAGES = ("audit", "notifications", "tenancy", "accounts", "clients", "engagements")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

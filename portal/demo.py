@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,9 @@ from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.accounts.passwords import hash_password
 from portal.clients import tiers
 from portal.clients.models import Client
+from portal.clock import now
 from portal.db import transaction
+from portal.engagements.models import Engagement
 from portal.tenancy.models import Practice
 
 PRACTICES: list[dict[str, Any]] = [
@@ -125,6 +128,8 @@ def _practice(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
         clients[number] = client
     session.flush()
 
+    _engagements(session, practice, list(clients.values()))
+
     client_users = []
     for name, email, password, memberships in spec["client_users"]:
         user = _one(session, ClientUser, practice_id=practice.id, email=email) or ClientUser(
@@ -151,6 +156,32 @@ def _practice(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
         "clients": [{"name": c.name, "tier": c.tier} for c in clients.values()],
         "client_users": client_users,
     }
+
+
+# (kind, year, status, days from today to the deadline) per client, in order.
+_WORK = [
+    [("annual_accounts", 2025, "in_preparation", 40), ("tax_return", 2025, "draft", 120)],
+    [("annual_accounts", 2025, "draft", 10), ("tax_return", 2025, "draft", 150)],
+    [("annual_accounts", 2025, "in_preparation", -5), ("tax_return", 2024, "closed", -200)],
+    [("annual_accounts", 2025, "draft", 60)],
+    [("annual_accounts", 2025, "in_preparation", 25), ("tax_return", 2025, "draft", 90)],
+    [("annual_accounts", 2024, "closed", -180), ("annual_accounts", 2025, "draft", 75)],
+]
+
+
+def _engagements(session: Session, practice: Practice, clients: list[Client]) -> None:
+    """Work in every state of the year, so the overviews have something to show."""
+    today = now().date()
+    responsible = session.scalar(select(StaffUser.id).where(
+        StaffUser.practice_id == practice.id, StaffUser.role == "staff"))
+    for client, work in zip(clients, _WORK, strict=False):
+        for kind, year, status, days in work:
+            found = _one(session, Engagement, client_id=client.id, kind=kind, year=year)
+            if found is None:
+                session.add(Engagement(practice_id=practice.id, client_id=client.id,
+                                       kind=kind, year=year, status=status,
+                                       deadline=today + timedelta(days=days),
+                                       responsible_id=responsible))
 
 
 def _logo_png(rgb: tuple[int, int, int], size: int = 96) -> bytes:

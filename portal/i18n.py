@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, format_decimal, get_locale
 from flask_login import current_user
 
@@ -17,6 +17,8 @@ from portal import ROOT
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the worker and commands say force_locale(...) instead
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user = current_user if g.get("practice") is not None else None
     for choice in (getattr(user, "locale", None), session.get("locale")):
         if choice in languages:

@@ -132,7 +132,7 @@ STAFF_NAV = [
     ("clients.office_home", _l("Overview"), None),
     ("clients.index", _l("Clients"), None),
     ("engagements.index", _l("Engagements"), None),
-    ("clients.billing", _l("Billing"), "admin"),
+    ("clients.billing_page", _l("Billing"), "admin"),
     ("notifications.office_mail", _l("Mail"), "admin"),
     ("audit.events", _l("Audit log"), "admin"),
     ("accounts.staff_list", _l("Staff"), "admin"),

@@ -247,3 +247,16 @@ def mail_app(app_with, smtp):  # type: ignore[no-untyped-def]
     return app_with(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_BACKEND="smtp",
                     MAIL_DEFAULT_SENDER="portal@portal.example", PUBLIC_PORT=5000,
                     MAIL_TIMEOUT=5)
+
+
+@pytest.fixture
+def count_queries(app):  # type: ignore[no-untyped-def]
+    """`count_queries(lambda: client.get(...))` -> (response, number of SQL statements)."""
+    from portal.db import QueryCounter
+
+    def run(request):  # type: ignore[no-untyped-def]
+        with QueryCounter(portal_db.engine_of(app)) as counter:
+            response = request()
+        return response, counter.count
+
+    return run

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 
 from portal import db
+from portal.accounts import links
 from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.accounts.passwords import hash_password
 from portal.clients import tiers
 from portal.clients.models import Client
+from portal.clock import now
 from portal.db import transaction
+from portal.engagements.models import Engagement, ReportVersion, Share, Signer
 from portal.notifications.models import ClientTask, OutboxMessage
 from portal.tenancy.models import CustomDomain, Practice
 
 PASSWORD = "correct horse battery staple 42"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 _numbers = itertools.count(1000)
 
 
@@ -71,6 +77,47 @@ class Factory:
         return self._save(ClientTask(practice_id=client.practice_id, client_id=client.id,
                                      **values))
 
+    def membership(self, user: ClientUser, client: Client, role: str = "member") -> Membership:
+        return self._save(Membership(client_user_id=user.id, client_id=client.id, role=role))
+
+    def engagement(self, client: Client, **values: Any) -> Engagement:
+        values.setdefault("kind", "annual_accounts")
+        values.setdefault("year", 2025)
+        return self._save(Engagement(practice_id=client.practice_id, client_id=client.id,
+                                     **values))
+
+    def report(self, engagement: Engagement, data: bytes = PDF,
+               filename: str = "jaarrekening.pdf") -> ReportVersion:
+        """A report version whose file really is in the app's storage."""
+        with self.app.app_context():
+            stored = self.app.extensions["portal.storage"].put(io.BytesIO(data))
+        number = next(_numbers)
+        return self._save(ReportVersion(
+            practice_id=engagement.practice_id, engagement_id=engagement.id, number=number,
+            storage_key=stored.key, sha256=stored.sha256, size=stored.size,
+            filename=filename))
+
+    def share(self, version: ReportVersion, client: Client, *signers: ClientUser | str,
+              mode: str = "approval", **values: Any) -> Share:
+        share = self._save(Share(
+            practice_id=version.practice_id, client_id=client.id,
+            engagement_id=version.engagement_id, report_version_id=version.id, mode=mode,
+            deadline=values.pop("deadline", now() + timedelta(days=10)), **values))
+        for person in signers:
+            if isinstance(person, str):
+                self._save(Signer(share_id=share.id, email=person))
+            else:
+                self._save(Signer(share_id=share.id, email=person.email, name=person.name,
+                                  client_user_id=person.id, via_portal=True))
+        return share
+
+    def link(self, practice: Practice, purpose: str, email: str,
+             subject: tuple[str, int] | None = None) -> str:
+        """A one-time link's token, as the mail would carry it."""
+        with self.app.app_context(), transaction(db.session):
+            return links.issue(db.session, practice_id=practice.id, purpose=purpose,
+                               email=email, subject=subject)
+
     def client_user(self, practice: Practice, *companies: Client, email: str | None = None,
                     password: str = PASSWORD, role: str = "owner", **values: Any) -> ClientUser:
         with self.app.app_context():
@@ -82,3 +129,13 @@ class Factory:
         for company in companies:
             self._save(Membership(client_user_id=user.id, client_id=company.id, role=role))
         return user
+
+    def invited_staff(self, practice: Practice, email: str | None = None, role: str = "staff",
+                      **values: Any) -> tuple[StaffUser, str]:
+        """A colleague invited but not yet joined (inactive, no password), and the token of
+        the invitation link in their mail."""
+        email = email or f"invited{next(_numbers)}@{practice.slug}.example"
+        values.setdefault("name", "")
+        user = self._save(StaffUser(practice_id=practice.id, email=email, role=role,
+                                    password_hash=None, active=False, **values))
+        return user, self.link(practice, "staff_invite", email, subject=("staff_users", user.id))

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -23,3 +23,36 @@ class LanguageForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only the CSRF token: logging out is a POST."""
+
+
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice("staff", _l("Staff")), SelectChoice("admin", _l("Admin"))]
+
+
+class InviteStaffForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), filters=[lambda v: v.strip() if v else v],
+                       validators=[DataRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    name = StringField(_l("Name"), validators=[Length(max=200)],
+                       description=_l("Optional: they can change it when they accept."),
+                       render_kw={"autocomplete": "off"})
+    role = SelectField(_l("Role"), choices=_role_choices(), default="staff",
+                       description=_l("Admins also manage settings, staff, billing and mail."))
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_role_choices())
+
+
+class AcceptInviteForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    password = PasswordField(_l("Choose a password"), validators=[DataRequired(),
+                                                                  Length(max=200)],
+                             render_kw={"autocomplete": "new-password"},
+                             description=_l("At least 12 characters. A few unrelated words "
+                                            "together are strong and easy to remember."))
+    repeat = PasswordField(_l("Repeat the password"),
+                           validators=[DataRequired(), EqualTo("password",
+                                                               _l("The passwords differ."))],
+                           render_kw={"autocomplete": "new-password"})

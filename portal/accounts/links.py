@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import OneTimeLink
 from portal.clock import now
+from portal.db import transaction
 
 # How long a link of each purpose lives, unless the caller says otherwise.
 LIFETIMES = {
@@ -114,11 +115,31 @@ def check(session: Session, token: str, *, purpose: str, practice_id: int) -> On
     return link
 
 
+def identify(session: Session, token: str, *, purpose: str, practice_id: int
+             ) -> OneTimeLink | None:
+    """The row behind a genuine token, also when it is used, expired or revoked: for
+    "send me a new link". None for anything forged or of another practice."""
+    try:
+        link_id, secret = _serializer(purpose).loads(token)
+        link_id, secret = int(link_id), str(secret)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    link = session.get(OneTimeLink, link_id)
+    if link is None or link.purpose != purpose or link.practice_id != practice_id or \
+            not hmac.compare_digest(link.secret_hash, _hash(secret)):
+        return None
+    return link
+
+
 def mark_opened(session: Session, link: OneTimeLink) -> None:
-    """Staff see whether a link was opened; the first opening is what counts."""
-    session.execute(update(OneTimeLink).where(OneTimeLink.id == link.id,
-                                              OneTimeLink.opened_at.is_(None))
-                    .values(opened_at=now()).execution_options(synchronize_session=False))
+    """Staff see whether a link was opened; the first opening is what counts. (This is
+    all a GET of a link page records: mail scanners open links too.)"""
+    if link.opened_at is not None:
+        return
+    with transaction(session):
+        session.execute(update(OneTimeLink).where(OneTimeLink.id == link.id,
+                                                  OneTimeLink.opened_at.is_(None))
+                        .values(opened_at=now()).execution_options(synchronize_session=False))
 
 
 def consume(session: Session, token: str, *, purpose: str, practice_id: int,

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import now
 from portal.db import Base
 
-STATUSES = ("active", "blocked", "ended")
+STATUSES = {
+    "active": _l("Active"),
+    "blocked": _l("Blocked"),
+    "ended": _l("Ended"),
+}
 
 
 class Client(Base):
@@ -21,6 +26,7 @@ class Client(Base):
         UniqueConstraint("practice_id", "client_number"),
         Index("ix_clients_practice_name", "practice_id", "name"),
         Index("ix_clients_practice_tier", "practice_id", "tier"),
+        Index("ix_clients_practice_kvk", "practice_id", "kvk_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

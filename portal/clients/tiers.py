@@ -51,6 +51,22 @@ FEATURES: dict[str, frozenset[str]] = {
 }
 
 
+FEATURE_LABELS = {
+    "download_reports": _l("download and print reports"),
+    "manage_engagements": _l("overview of engagements and their status"),
+    "share_reports": _l("sharing reports for viewing and digital approval"),
+    "deadline_reminders": _l("automatic reminders before deadlines"),
+    "share_dashboard": _l("the annual-accounts dashboard"),
+    "portal": _l("the permanent portal with its own login and history"),
+    "client_insights": _l("client insights from several sources"),
+    "house_style": _l("the practice's own logo and house style"),
+    "documents": _l("exchanging documents"),
+    "questions": _l("questions from the practice"),
+    "questionnaires": _l("prepare-by-client questionnaires"),
+    "extra_users": _l("extra contact persons"),
+}
+
+
 class _HasTier(Protocol):
     tier: str
 

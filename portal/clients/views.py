@@ -1,20 +1,270 @@
-"""The back office (/office/): the practice at a glance."""
+"""The back office's client pages: overview with bulk change, client card, billing."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, db
-from portal.clients import service, tiers
-from portal.web import render
+from portal import access, clock, db
+from portal.clients import billing, service, tiers
+from portal.clients.forms import BulkTierForm, ClientForm, ContactForm, NewClientForm, TierForm
+from portal.clients.models import STATUSES
+from portal.clients.service import ClientFilter, NotAllowed, Selection
+from portal.engagements import service as engagements
+from portal.engagements.forms import EngagementForm
+from portal.engagements.models import STATUSES as ENGAGEMENT_STATUSES
+from portal.web import done, render
 
 bp = Blueprint("clients", __name__)
+
+
+def _today() -> date:
+    return clock.now().astimezone(billing.AMSTERDAM).date()
 
 
 @bp.get("/office/")
 @access.staff()
 def office_home():  # type: ignore[no-untyped-def]
+    summary = engagements.morning_summary(db.session, current_user.practice_id, _today())
     counts = service.tier_counts(db.session, current_user.practice_id)
-    return render("clients/office_home.html",
-                  tier_counts=[(tiers.LABELS[t], n) for t, n in counts.items()])
+    return render("clients/office_home.html", summary=summary, today=_today(),
+                  statuses=ENGAGEMENT_STATUSES,
+                  tier_counts=[(t, tiers.LABELS[t], n) for t, n in counts.items()])
+
+
+def _filter_from(args) -> ClientFilter:  # type: ignore[no-untyped-def]
+    return ClientFilter(q=args.get("q", "")[:100], tier=args.get("tier") or None,
+                        status=args.get("status") if args.get("status") in STATUSES else None,
+                        sort=args.get("sort", "name"), descending=args.get("desc") == "1")
+
+
+@bp.get("/office/clients")
+@access.staff()
+def index():  # type: ignore[no-untyped-def]
+    flt = _filter_from(request.args)
+    page = service.overview(db.session, current_user.practice_id, flt,
+                            request.args.get("page", 1, type=int))
+    return render("clients/index.html", page=page, flt=flt, bulk_form=BulkTierForm(),
+                  statuses=STATUSES, tier_labels=tiers.LABELS)
+
+
+@bp.route("/office/clients/new", methods=["GET", "POST"])
+@access.staff()
+def new():  # type: ignore[no-untyped-def]
+    g.nav_section = "clients.index"
+    form = NewClientForm()
+    if _valid(form, None):
+        values = {k: v for k, v in form.data.items() if k not in ("csrf_token",)}
+        try:
+            client = service.create_client(db.session, access.actor(), values)
+        except NotAllowed:
+            form.client_number.errors.append(_("Another client already has this number."))
+        else:
+            flash(_("%(name)s has been added.", name=client.name), "success")
+            return done("clients.card", client_id=client.id)
+    return render("clients/new.html", form=form,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _valid(form, own_id: int | None) -> bool:  # type: ignore[no-untyped-def]
+    """The form's own checks, and (so every problem shows at once) a taken client number."""
+    valid = form.validate_on_submit()
+    number = form.client_number.data
+    if request.method == "POST" and number and service.number_taken(
+            db.session, current_user.practice_id, number, own_id):
+        form.client_number.errors.append(_("Another client already has this number."))
+        return False
+    return valid
+
+
+def _card(client, **forms):  # type: ignore[no-untyped-def]
+    g.nav_section = "clients.index"
+    contacts = service.contacts(db.session, client)
+    work = engagements.of_client(db.session, client)
+    engagement_form = forms.pop("engagement_form", None) or EngagementForm(
+        formdata=None, year=_today().year - 1)
+    engagement_form.responsible_id.choices = engagements.responsible_choices(
+        db.session, client.practice_id)
+    return render(
+        "clients/card.html", client=client, contacts=contacts, engagements=work,
+        details_form=forms.pop("details_form", None) or ClientForm(obj=client, formdata=None),
+        tier_form=forms.pop("tier_form", None) or TierForm(tier=client.tier, formdata=None),
+        contact_form=forms.pop("contact_form", None) or ContactForm(
+            formdata=None, locale=g.practice.locale),
+        engagement_form=engagement_form, tier_labels=tiers.LABELS, statuses=STATUSES,
+        engagement_statuses=ENGAGEMENT_STATUSES,
+        feature_labels=tiers.FEATURE_LABELS, has_portal=tiers.has(client, "portal"),
+        may_add_contact=service.may_add_contact(client, len(contacts)),
+        today=_today(), status=forms.pop("status", 200), **forms)
+
+
+@bp.get("/office/clients/<int:client_id>")
+@access.staff()
+def card(client_id: int):  # type: ignore[no-untyped-def]
+    return _card(access.client_for_staff(current_user, client_id))
+
+
+@bp.post("/office/clients/<int:client_id>/details")
+@access.staff()
+def update_details(client_id: int):  # type: ignore[no-untyped-def]
+    client = access.client_for_staff(current_user, client_id)
+    form = ClientForm()
+    if _valid(form, client.id):
+        values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        try:
+            changed = service.update_details(db.session, access.actor(), client, values)
+        except NotAllowed:
+            form.client_number.errors.append(_("Another client already has this number."))
+        else:
+            if changed:
+                flash(_("The details have been saved."), "success")
+            return done("clients.card", client_id=client.id)
+    return _card(client, details_form=form, status=422)
+
+
+@bp.post("/office/clients/<int:client_id>/tier")
+@access.staff()
+def change_tier(client_id: int):  # type: ignore[no-untyped-def]
+    client = access.client_for_staff(current_user, client_id)
+    form = TierForm()
+    if not form.validate_on_submit():
+        return _card(client, tier_form=form, status=422)
+    lost = tiers.lost_on_change(client.tier, form.tier.data)
+    if lost and form.confirm.data != form.tier.data:
+        # A downgrade: first show what the client loses, and ask again.
+        return _card(client, tier_form=form, downgrade_to=form.tier.data, lost=lost)
+    old = client.tier
+    service.change_tier(db.session, access.actor(), client, form.tier.data)
+    if old != client.tier:
+        flash(_("%(name)s is now on %(tier)s.", name=client.name,
+                tier=tiers.LABELS[client.tier]), "success")
+    return done("clients.card", client_id=client.id)
+
+
+@bp.post("/office/clients/<int:client_id>/contacts")
+@access.staff()
+def add_contact(client_id: int):  # type: ignore[no-untyped-def]
+    client = access.client_for_staff(current_user, client_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            service.add_contact(db.session, access.actor(), g.practice, client,
+                                email=form.email.data, name=form.name.data,
+                                locale=form.locale.data)
+        except NotAllowed as refusal:
+            message = _("%(email)s is a contact of this company already.",
+                        email=form.email.data) if str(refusal) == "already" else _(
+                "Only Collaborate Extended includes more than one contact person.")
+            form.email.errors.append(message)
+        else:
+            if tiers.has(client, "portal"):
+                flash(_("%(email)s has been added and invited to the portal.",
+                        email=form.email.data), "success")
+            else:
+                flash(_("%(email)s has been added as contact person.",
+                        email=form.email.data), "success")
+            return done("clients.card", client_id=client.id)
+    return _card(client, contact_form=form, status=422)
+
+
+@bp.post("/office/clients/<int:client_id>/contacts/<int:membership_id>/remove")
+@access.staff()
+def remove_contact(client_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    client = access.client_for_staff(current_user, client_id)
+    membership = access.membership_for_staff(current_user, client, membership_id)
+    service.remove_contact(db.session, access.actor(), client, membership)
+    flash(_("The contact person has been removed; their sessions have ended."), "success")
+    return done("clients.card", client_id=client.id)
+
+
+@bp.post("/office/clients/<int:client_id>/engagements")
+@access.staff()
+def create_engagement(client_id: int):  # type: ignore[no-untyped-def]
+    client = access.client_for_staff(current_user, client_id)
+    form = EngagementForm()
+    form.responsible_id.choices = engagements.responsible_choices(db.session,
+                                                                  client.practice_id)
+    if not form.validate_on_submit():
+        return _card(client, engagement_form=form, status=422)
+    engagement = engagements.create(db.session, access.actor(), client, {
+        "kind": form.kind.data, "year": form.year.data,
+        "title": (form.title.data or "").strip() or None, "deadline": form.deadline.data,
+        "responsible_id": form.responsible_id.data or None})
+    flash(_("%(label)s has been created.", label=engagement.label), "success")
+    return done("clients.card", client_id=client.id)
+
+
+# --- bulk change ------------------------------------------------------------------------
+
+def _selection_from(form) -> Selection | None:  # type: ignore[no-untyped-def]
+    if form.get("all_matching") == "1":
+        return Selection(matching=_filter_from(form))
+    ids = tuple(int(v) for v in form.getlist("client_id") if v.isdigit())
+    return Selection(ids=ids) if ids else None
+
+
+@bp.post("/office/clients/bulk")
+@access.staff()
+def bulk_preview():  # type: ignore[no-untyped-def]
+    g.nav_section = "clients.index"
+    form = BulkTierForm()
+    selection = _selection_from(request.form)
+    if not form.validate_on_submit() or selection is None:
+        flash(_("Tick one or more clients, or all that match, and choose a tier."), "error")
+        return redirect(url_for("clients.index", **_filter_from(request.form).args()), 303)
+    prices, _extra = billing.prices_from(current_app.config)
+    preview = service.bulk_preview(db.session, current_user.practice_id, selection,
+                                   form.new_tier.data, prices)
+    return render("clients/bulk_confirm.html", form=form, preview=preview,
+                  selection=selection, labels=tiers.LABELS)
+
+
+@bp.post("/office/clients/bulk/apply")
+@access.staff()
+def bulk_apply():  # type: ignore[no-untyped-def]
+    form = BulkTierForm()
+    selection = _selection_from(request.form)
+    if not form.validate_on_submit() or selection is None:
+        abort(400)
+    changed = service.bulk_change_tier(db.session, access.actor(), selection,
+                                       form.new_tier.data)
+    flash(_("%(count)d clients are now on %(tier)s.", count=changed,
+            tier=tiers.LABELS[form.new_tier.data]), "success")
+    return done("clients.index")
+
+
+# --- billing --------------------------------------------------------------------------
+
+def _month() -> date:
+    raw = request.args.get("month", "")
+    try:
+        year, month = (int(p) for p in raw.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return _today().replace(day=1)
+
+
+@bp.get("/office/billing")
+@access.staff(role="admin")
+def billing_page():  # type: ignore[no-untyped-def]
+    prices, extra = billing.prices_from(current_app.config)
+    month = _month()
+    statement = billing.statement(db.session, current_user.practice_id, month, prices, extra)
+    return render("clients/billing.html", statement=statement, labels=tiers.LABELS,
+                  month=month, this_month=_today().replace(day=1))
+
+
+@bp.get("/office/billing.csv")
+@access.staff(role="admin")
+def billing_csv():  # type: ignore[no-untyped-def]
+    prices, extra = billing.prices_from(current_app.config)
+    month = _month()
+    statement = billing.statement(db.session, current_user.practice_id, month, prices, extra)
+    response = make_response(billing.as_csv(statement))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="statement-{g.practice.slug}-{month:%Y-%m}.csv"'
+    return response

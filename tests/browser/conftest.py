@@ -69,6 +69,23 @@ def live(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     thread.join(5)
 
 
+def fetch(page, url: str) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+    """GET a URL with the tab's cookies, as a click on a download link would (Playwright's
+    own request client cannot resolve *.localhost)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies(url))
+    connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection.request("GET", path, headers={"Host": parts.netloc, "Cookie": cookies})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
 @dataclass
 class Console:
     """What the page wrote to its console: CSP violations and script errors show up here."""
@@ -79,6 +96,26 @@ class Console:
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
 def javascript(request: pytest.FixtureRequest) -> bool:
     return request.param
+
+
+@pytest.fixture
+def tab(browser, javascript, live):  # type: ignore[no-untyped-def]
+    """Open another browser (its own cookies), e.g. the client's phone beside the office:
+    `phone = tab(viewport={"width": 360, "height": 740})`."""
+    contexts = []
+
+    def open_tab(**options):  # type: ignore[no-untyped-def]
+        context = browser.new_context(java_script_enabled=javascript, locale="en-GB",
+                                      **options)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(10_000)
+        opened.javascript = javascript
+        return opened
+
+    yield open_tab
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
@@ -108,7 +145,9 @@ def _console_error(console: Console, message) -> None:  # type: ignore[no-untype
 
 
 def _broken_asset(console: Console, response) -> None:  # type: ignore[no-untyped-def]
-    if response.status >= 400 and response.request.resource_type != "document":
+    # Pages and htmx requests may answer 4xx on purpose; stylesheets, scripts, images never.
+    if response.status >= 400 and response.request.resource_type in (
+            "stylesheet", "script", "image", "font"):
         console.errors.append(f"{response.url} answered {response.status}")
 
 

@@ -1,0 +1,1 @@
+"""The reference data set and the benchmark harness (`make bench`)."""

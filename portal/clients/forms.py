@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from portal.clients import tiers
+
+
+def tier_choices() -> list[SelectChoice]:
+    return [SelectChoice(t, str(tiers.LABELS[t])) for t in tiers.TIERS]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    value = _strip(value)
+    return value or None
+
+
+class ClientForm(FlaskForm):
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)],
+                       filters=[_strip])
+    client_number = StringField(_l("Client number"), validators=[DataRequired(), Length(max=40)],
+                                filters=[_strip])
+    kvk_number = StringField(
+        _l("KvK number"), filters=[_blank_to_none],
+        validators=[Optional(), Regexp(r"^\d{8}$", message=_l("A KvK number has 8 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)],
+                               filters=[_blank_to_none])
+    contact_email = EmailField(_l("Contact e-mail address"), filters=[_blank_to_none],
+                               validators=[Optional(), Email(), Length(max=254)])
+
+
+class NewClientForm(ClientForm):
+    tier = SelectField(_l("Tier"), choices=tier_choices, default=tiers.STANDARD)
+
+
+class TierForm(FlaskForm):
+    tier = SelectField(_l("Tier"), choices=tier_choices)
+    confirm = HiddenField()
+
+
+class ContactForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
+                       filters=[_strip], render_kw={"autocomplete": "off"})
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(),
+                                                         Length(max=254)],
+                       filters=[_strip], render_kw={"autocomplete": "off"})
+    locale = SelectField(_l("Language of the mail"),
+                         choices=[SelectChoice("nl", "Nederlands"),
+                                  SelectChoice("en", "English")])
+
+
+class BulkTierForm(FlaskForm):
+    # Not "tier": the overview's filter sends a tier of its own along.
+    new_tier = SelectField(_l("New tier"), choices=tier_choices)

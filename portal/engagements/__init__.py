@@ -1,0 +1,1 @@
+"""Engagements ("opgaven"): annual accounts, tax returns and other work for a client."""

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.engagements.models import KINDS, MANUAL_STATUSES, STATUSES
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class EngagementForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, str(v)) for k, v in KINDS.items()])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)],
+                        render_kw={"inputmode": "numeric"})
+    title = StringField(_l("Title"), validators=[Length(max=200)],
+                        description=_l("Needed for other work, e.g. \"VAT return Q1\"."))
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    responsible_id = SelectField(_l("Responsible"), coerce=int, validate_choice=True)
+
+    def validate_title(self, field: StringField) -> None:
+        if self.kind.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Give other work a title."))
+
+
+class EngagementUpdateForm(FlaskForm):
+    status = SelectField(_l("Status"))
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    responsible_id = SelectField(_l("Responsible"), coerce=int, validate_choice=True)
+
+    def set_status_choices(self, current: str) -> None:
+        allowed = [s for s in STATUSES if s in MANUAL_STATUSES or s == current]
+        self.status.choices = [SelectChoice(s, str(STATUSES[s])) for s in allowed]
+
+
+class ReportForm(FlaskForm):
+    report = FileField(_l("Report (PDF)"), validators=[FileRequired(_l("Choose a PDF file."))],
+                       render_kw={"accept": "application/pdf,.pdf"})
+
+
+class ShareForm(FlaskForm):
+    mode = RadioField(_l("Share"), default="approval", choices=[
+        SelectChoice("approval", str(_l("for approval: the client approves or rejects it"))),
+        SelectChoice("view", str(_l("for viewing only")))])
+    deadline = DateField(_l("Approve before"), validators=[Optional()])
+    signers = SelectMultipleField(_l("Who receives it"), coerce=int, validate_choice=True,
+                                  widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput())
+    extra_emails = TextAreaField(
+        _l("Other e-mail addresses"), validators=[Optional(), Length(max=2000)],
+        description=_l("One per line, e.g. a second director who signs."))
+    message = TextAreaField(_l("Message in the mail"), validators=[Optional(), Length(max=2000)])
+
+    def validate_deadline(self, field: DateField) -> None:
+        if self.mode.data == "approval" and not field.data:
+            raise ValidationError(_l("An approval needs a deadline."))
+
+    def validate_extra_emails(self, field: TextAreaField) -> None:
+        for address in self.extra_addresses():
+            if not EMAIL.match(address):
+                raise ValidationError(_l("%(address)s is not an e-mail address.",
+                                         address=address))
+
+    def extra_addresses(self) -> list[str]:
+        return [a.strip().lower() for a in (self.extra_emails.data or "").replace(",", "\n")
+                .splitlines() if a.strip()]
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
+                            description=_l("Needed when you do not approve: say what should "
+                                           "change."))
+    decision = HiddenField()
+
+
+class RenewLinkForm(FlaskForm):
+    token = HiddenField()

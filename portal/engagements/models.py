@@ -1,0 +1,171 @@
+"""Engagements: one piece of work for one client, e.g. the annual accounts 2025."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import now
+from portal.db import Base
+
+if TYPE_CHECKING:
+    from portal.accounts.models import StaffUser
+    from portal.clients.models import Client
+
+KINDS = {
+    "annual_accounts": _l("Annual accounts"),
+    "tax_return": _l("Tax return"),
+    "other": _l("Other"),
+}
+STATUSES = {
+    "draft": _l("Draft"),
+    "in_preparation": _l("In preparation"),
+    "shared": _l("Shared"),
+    "awaiting_approval": _l("Awaiting approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "closed": _l("Closed"),
+}
+# Statuses staff set by hand; the others follow from sharing and the client's decision.
+MANUAL_STATUSES = ("draft", "in_preparation", "closed")
+FINISHED = ("approved", "closed")
+
+
+class Engagement(Base):
+    __tablename__ = "engagements"
+    __table_args__ = (
+        Index("ix_engagements_practice_status", "practice_id", "status", "deadline"),
+        Index("ix_engagements_practice_deadline", "practice_id", "deadline"),
+        Index("ix_engagements_client", "client_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    title: Mapped[str | None] = mapped_column(String(200))
+    deadline: Mapped[date | None]
+    responsible_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+    client: Mapped[Client] = relationship(lazy="raise")
+    responsible: Mapped[StaffUser | None] = relationship(lazy="raise")
+
+    @property
+    def label(self) -> str:
+        """What people call it: "Annual accounts 2025", or the title of other work."""
+        if self.kind == "other" and self.title:
+            return f"{self.title} {self.year}"
+        return f"{KINDS[self.kind]} {self.year}"
+
+    def is_overdue(self, today: date) -> bool:
+        return bool(self.deadline and self.deadline < today and self.status not in FINISHED)
+
+
+class ReportVersion(Base):
+    """One uploaded PDF of an engagement's report. A new upload is a new version; older
+    versions stay for the record."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("engagement_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id",
+                                                          ondelete="CASCADE"))
+    number: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=now)
+
+    uploaded_by: Mapped[StaffUser | None] = relationship(lazy="raise")
+
+
+SHARE_MODES = {"view": _l("for viewing"), "approval": _l("for approval")}
+SHARE_STATES = {
+    "open": _l("open"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "withdrawn": _l("withdrawn"),
+    "superseded": _l("replaced by a new version"),
+}
+
+
+class Share(Base):
+    """A report version shared with a client, for viewing or for approval by its signers.
+
+    For approval it is open until every signer approved (approved), one rejected
+    (rejected), staff withdrew it, or a new version replaced it (superseded).
+    """
+
+    __tablename__ = "shares"
+    __table_args__ = (Index("ix_shares_engagement", "engagement_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id",
+                                                          ondelete="CASCADE"))
+    report_version_id: Mapped[int] = mapped_column(ForeignKey("report_versions.id",
+                                                              ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(10))
+    deadline: Mapped[datetime | None]
+    message: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    closed_at: Mapped[datetime | None]
+
+    version: Mapped[ReportVersion] = relationship(lazy="raise")
+    engagement: Mapped[Engagement] = relationship(lazy="raise")
+    signers: Mapped[list[Signer]] = relationship(back_populates="share", lazy="raise",
+                                                 order_by="Signer.id")
+
+
+class Signer(Base):
+    """Someone a share went to: a contact person (client user) or an e-mail address.
+
+    For an approval, the decision and its evidence are kept here: what was decided, when
+    (UTC), by whom and through what (the portal, or which link), from which IP address and
+    browser, about which report version and its SHA-256.
+    """
+
+    __tablename__ = "share_signers"
+    __table_args__ = (UniqueConstraint("share_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"))
+    client_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_users.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(200))
+    via_portal: Mapped[bool] = mapped_column(default=False)
+    mailed_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(10))  # approved, rejected
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_through: Mapped[str | None] = mapped_column(String(20))  # portal, link
+    link_id: Mapped[int | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    decided_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_versions.id", ondelete="SET NULL"))
+    decided_sha256: Mapped[str | None] = mapped_column(String(64))
+    statement: Mapped[str | None] = mapped_column(Text)
+
+    share: Mapped[Share] = relationship(back_populates="signers", lazy="raise")

@@ -1,0 +1,395 @@
+"""Engagements in the back office: the morning overview, creating and updating them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from portal import access, clock, db
+from portal.accounts import links
+from portal.clients import service as clients_service
+from portal.clients import tiers
+from portal.clients.billing import AMSTERDAM
+from portal.documents import files
+from portal.engagements import approvals, service
+from portal.engagements.forms import (
+    DecisionForm,
+    EngagementUpdateForm,
+    RenewLinkForm,
+    ReportForm,
+    ShareForm,
+)
+from portal.engagements.models import (
+    KINDS,
+    SHARE_MODES,
+    SHARE_STATES,
+    STATUSES,
+    Engagement,
+    Share,
+    Signer,
+)
+from portal.engagements.service import EngagementFilter, NotAllowed
+from portal.security import limiter
+from portal.web import done, render
+
+bp = Blueprint("engagements", __name__)
+
+
+def _today() -> date:
+    return clock.now().astimezone(AMSTERDAM).date()
+
+
+def _filter_from(args) -> EngagementFilter:  # type: ignore[no-untyped-def]
+    return EngagementFilter(
+        status=args.get("status") if args.get("status") in STATUSES else None,
+        kind=args.get("kind") if args.get("kind") in KINDS else None,
+        year=args.get("year", type=int),
+        tier=args.get("tier") if args.get("tier") in tiers.TIERS else None,
+        responsible=args.get("responsible", type=int),
+        overdue=args.get("overdue") == "1",
+    )
+
+
+@bp.get("/office/engagements")
+@access.staff()
+def index():  # type: ignore[no-untyped-def]
+    flt = _filter_from(request.args)
+    today = _today()
+    page = service.overview(db.session, current_user.practice_id, flt,
+                            request.args.get("page", 1, type=int), today)
+    return render("engagements/index.html", page=page, flt=flt, today=today,
+                  statuses=STATUSES, kinds=KINDS, tier_labels=tiers.LABELS,
+                  staff=service.responsible_choices(db.session, current_user.practice_id),
+                  years=range(today.year + 1, today.year - 6, -1))
+
+
+def _detail(engagement, form=None, status=200, **work):  # type: ignore[no-untyped-def]
+    g.nav_section = "engagements.index"
+    if not work:
+        return _work(engagement, form=form, status=status)
+    if form is None:
+        form = EngagementUpdateForm(formdata=None, obj=engagement,
+                                    responsible_id=engagement.responsible_id or 0)
+    form.set_status_choices(engagement.status)
+    form.responsible_id.choices = service.responsible_choices(db.session,
+                                                              engagement.practice_id)
+    return render("engagements/detail.html", engagement=engagement, form=form,
+                  statuses=STATUSES, today=_today(), status=status, **work)
+
+
+@bp.get("/office/engagements/<int:engagement_id>")
+@access.staff()
+def detail(engagement_id: int):  # type: ignore[no-untyped-def]
+    return _detail(access.engagement_for_staff(current_user, engagement_id))
+
+
+@bp.post("/office/engagements/<int:engagement_id>")
+@access.staff()
+def update(engagement_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    form = EngagementUpdateForm()
+    form.set_status_choices(engagement.status)
+    form.responsible_id.choices = service.responsible_choices(db.session,
+                                                              engagement.practice_id)
+    if not form.validate_on_submit():
+        return _detail(engagement, form, 422)
+    try:
+        changed = service.update(db.session, access.actor(), engagement, {
+            "status": form.status.data, "deadline": form.deadline.data,
+            "responsible_id": form.responsible_id.data or None})
+    except NotAllowed:
+        form.status.errors.append(_("This status follows from sharing the report."))
+        return _detail(engagement, form, 422)
+    if changed:
+        flash(_("The engagement has been saved."), "success")
+    return done("engagements.detail", engagement_id=engagement.id)
+
+
+# --- reports and sharing (staff) -----------------------------------------------------
+
+def _work(engagement, **forms):  # type: ignore[no-untyped-def]
+    """The engagement page with its reports, shares and forms."""
+    g.nav_section = "engagements.index"
+    client = engagement.client
+    contacts = clients_service.contacts(db.session, client)
+    share_form = forms.pop("share_form", None) or ShareForm(formdata=None)
+    share_form.signers.choices = [(user.id, f"{user.name} <{user.email}>")
+                                  for _m, user in contacts]
+    if share_form.signers.data is None and not forms.get("keep_signers"):
+        share_form.signers.data = [user.id for m, user in contacts if m.role == "owner"]
+    update_form = forms.pop("form", None)
+    return _detail(engagement, update_form, forms.pop("status", 200),
+                   versions=approvals.versions(db.session, engagement),
+                   shares=approvals.shares_of(db.session, engagement),
+                   report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
+                   share_form=share_form, may_share=tiers.has(client, "share_reports"),
+                   has_portal=tiers.has(client, "portal"), share_states=SHARE_STATES,
+                   share_modes=SHARE_MODES, **forms)
+
+
+@bp.post("/office/engagements/<int:engagement_id>/reports")
+@access.staff()
+def upload_report(engagement_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    form = ReportForm()
+    if form.validate_on_submit():
+        upload = form.report.data
+        try:
+            version = approvals.upload_report(
+                db.session, access.actor(), files.storage(), engagement, upload.stream,
+                upload.filename or "report.pdf",
+                current_app.config["REPORT_MAX_MB"] * 1024 * 1024)
+        except approvals.ApprovalError as refusal:
+            form.report.errors.append(_refusal(refusal))
+        else:
+            flash(_("Version %(number)d of the report is in place.", number=version.number),
+                  "success")
+            return done("engagements.detail", engagement_id=engagement.id)
+    return _work(engagement, report_form=form, status=422)
+
+
+@bp.get("/office/engagements/<int:engagement_id>/reports/<int:version_id>")
+@access.staff()
+def download_report(engagement_id: int, version_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    version = access.version_for_staff(current_user, engagement, version_id)
+    return _send_report(version, inline=request.args.get("inline") == "1")
+
+
+def _send_report(version, *, inline: bool):  # type: ignore[no-untyped-def]
+    return files.send_stored(version.storage_key, size=version.size, sha256=version.sha256,
+                             filename=version.filename, mimetype=approvals.PDF, inline=inline)
+
+
+@bp.post("/office/engagements/<int:engagement_id>/shares")
+@access.staff()
+def share(engagement_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    client = engagement.client
+    contacts = clients_service.contacts(db.session, client)
+    form = ShareForm()
+    form.signers.choices = [(user.id, f"{user.name} <{user.email}>") for _m, user in contacts]
+    if form.validate_on_submit():
+        chosen = [approvals.SignerChoice(user.email, user.name, user.id)
+                  for _m, user in contacts if user.id in (form.signers.data or [])]
+        chosen += [approvals.SignerChoice(address) for address in form.extra_addresses()]
+        deadline = approvals.deadline_moment(form.deadline.data) \
+            if form.mode.data == "approval" and form.deadline.data else None
+        try:
+            approvals.share_report(db.session, access.actor(), g.practice, engagement, client,
+                                   mode=form.mode.data, signers=chosen, deadline=deadline,
+                                   message=(form.message.data or "").strip() or None)
+        except approvals.ApprovalError as refusal:
+            form.signers.errors.append(_refusal(refusal))
+        else:
+            flash(ngettext("The report is on its way to %(num)d person.",
+                           "The report is on its way to %(num)d people.", len(chosen)),
+                  "success")
+            return done("engagements.detail", engagement_id=engagement.id)
+    return _work(engagement, share_form=form, keep_signers=True, status=422)
+
+
+@bp.post("/office/engagements/<int:engagement_id>/shares/<int:share_id>/withdraw")
+@access.staff()
+def withdraw(engagement_id: int, share_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    found = access.share_for_staff(current_user, engagement, share_id)
+    if approvals.withdraw(db.session, access.actor(), found):
+        flash(_("The share is withdrawn; its links no longer work."), "success")
+    else:
+        flash(_("The client decided before the share could be withdrawn."), "warning")
+    return done("engagements.detail", engagement_id=engagement.id)
+
+
+@bp.get("/office/engagements/<int:engagement_id>/shares/<int:share_id>/record")
+@access.staff()
+def approval_record(engagement_id: int, share_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    found = access.share_for_staff(current_user, engagement, share_id)
+    g.nav_section = "engagements.index"
+    return render("engagements/approval_record.html", engagement=engagement, share=found,
+                  share_states=SHARE_STATES, printed_at=clock.now())
+
+
+def _refusal(refusal: approvals.ApprovalError) -> str:
+    messages = {
+        "not_pdf": _("This file is not a PDF. Save the report as PDF and upload that."),
+        "too_large": _("The file is larger than %(mb)s MB.",
+                       mb=refusal.facts.get("megabytes", "")),
+        "empty": _("The file is empty."),
+        "tier": _("This client's tier has no digital sharing. Download the report and send "
+                  "it, or move the client to Collaborate."),
+        "no_signers": _("Choose at least one person to receive the report."),
+        "deadline": _("Choose a deadline after today."),
+        "no_version": _("Upload the report first."),
+    }
+    return messages.get(refusal.reason, _("That did not work. Please reload the page."))
+
+
+# --- the holder of a temporary link ---------------------------------------------------
+
+@bp.get("/l/<token>")
+@access.public
+@limiter.limit("60 per minute")
+def link_open(token: str):  # type: ignore[no-untyped-def]
+    """The confirm page a link opens: it changes nothing (mail scanners open links)."""
+    try:
+        signer, found = approvals.check_link(db.session, token, practice_id=g.practice.id)
+    except links.LinkError as error:
+        return _link_failed(error, token)
+    if not approvals._is_waiting(found, signer) and found.mode == "approval":
+        return render("accounts/link_error.html", reason="decided", status=410)
+    engagement = db.session.get(Engagement, found.engagement_id)
+    return render("engagements/link_confirm.html", token=token, engagement=engagement,
+                  share=found, form=RenewLinkForm())
+
+
+@bp.post("/l/<token>")
+@access.public
+@limiter.limit("30 per minute")
+def link_use(token: str):  # type: ignore[no-untyped-def]
+    try:
+        signer = approvals.open_link(db.session, token, practice_id=g.practice.id,
+                                     ip=request.remote_addr)
+    except links.LinkError as error:
+        return _link_failed(error, token)
+    access.grant(signer.id)
+    return redirect(url_for("engagements.link_task", signer_id=signer.id), 303)
+
+
+def _link_failed(error: links.LinkError, token: str):  # type: ignore[no-untyped-def]
+    """A friendly page that says what happened to the task; where it is still open, it
+    offers a new link by mail."""
+    reason, offer = error.reason, False
+    if error.link is not None:
+        signer = db.session.get(Signer, error.link.subject_id)
+        found = db.session.get(Share, signer.share_id) if signer else None
+        if found is not None and found.state in ("approved", "rejected"):
+            reason = "decided"
+        elif found is not None and found.state in ("withdrawn", "superseded"):
+            reason = "revoked"
+        elif found is not None:
+            offer = approvals._is_waiting(found, signer)
+    status = 404 if reason in ("invalid", "elsewhere") else 410
+    return render("accounts/link_error.html", reason=reason, status=status,
+                  renew_token=token if offer else None, renew_form=RenewLinkForm())
+
+
+@bp.post("/l/new-link")
+@access.public
+@limiter.limit("5 per 15 minutes")
+def link_renew():  # type: ignore[no-untyped-def]
+    form = RenewLinkForm()
+    if form.validate_on_submit() and form.token.data:
+        approvals.renew_link(db.session, form.token.data, practice=g.practice)
+    # The same answer whatever happened: a link tells no one whether an address exists.
+    return render("engagements/link_renewed.html")
+
+
+def _task_page(signer, found, engagement, client, *, form=None, status=200,  # type: ignore[no-untyped-def]
+               portal: bool = False):
+    if portal:
+        place = {"client_id": client.id, "share_id": found.id}
+        report_url = url_for("engagements.portal_report", **place)
+        decide_url = url_for("engagements.portal_decide", **place)
+    else:
+        report_url = url_for("engagements.link_report", signer_id=signer.id)
+        decide_url = url_for("engagements.link_decide", signer_id=signer.id)
+    return render("engagements/task.html", signer=signer, share=found, engagement=engagement,
+                  client=client, form=form or DecisionForm(formdata=None), portal=portal,
+                  status=status, share_states=SHARE_STATES, report_url=report_url,
+                  decide_url=decide_url, may_view=_may_view(found, client, portal))
+
+
+def _may_view(found: Share, client, portal: bool) -> bool:  # type: ignore[no-untyped-def]
+    """A link gives sight of the report while its task is open; after approval only the
+    portal keeps it, in the client's history."""
+    if portal:
+        return True
+    return found.state == "open"
+
+
+@bp.get("/task/<int:signer_id>")
+@access.link_holder
+def link_task(signer_id: int):  # type: ignore[no-untyped-def]
+    signer, found, engagement, client = access.signer_for_link_holder(signer_id)
+    return _task_page(signer, found, engagement, client)
+
+
+@bp.get("/task/<int:signer_id>/report.pdf")
+@access.link_holder
+def link_report(signer_id: int):  # type: ignore[no-untyped-def]
+    _signer, found, _engagement, client = access.signer_for_link_holder(signer_id)
+    if not _may_view(found, client, portal=False):
+        abort(404)
+    return _send_report(found.version, inline=request.args.get("download") != "1")
+
+
+@bp.post("/task/<int:signer_id>/decide")
+@access.link_holder
+def link_decide(signer_id: int):  # type: ignore[no-untyped-def]
+    signer, found, engagement, client = access.signer_for_link_holder(signer_id)
+    decider = approvals.Decider(label=signer.email, through="link", ip=request.remote_addr,
+                                user_agent=request.user_agent.string)
+    return _decide(signer, found, engagement, client, decider, "engagements.link_task",
+                   {"signer_id": signer.id}, portal=False)
+
+
+def _decide(signer, found, engagement, client, decider, endpoint, values, *,  # type: ignore[no-untyped-def]
+            portal: bool):
+    form = DecisionForm()
+    decision = form.decision.data
+    valid = form.validate_on_submit()
+    if valid and decision == "rejected" and not (form.comment.data or "").strip():
+        form.comment.errors.append(_("Say what should change, so your accountant can help."))
+    elif valid and decision in ("approved", "rejected"):
+        try:
+            approvals.decide(db.session, g.practice, signer.id, decision,
+                             (form.comment.data or "").strip() or None, decider)
+        except approvals.ApprovalError as refusal:
+            flash(_("Someone decided on this report just before you, or it was withdrawn; "
+                    "see its state below.") if refusal.reason in ("closed", "decided")
+                  else _("That did not work. Please reload the page."), "warning")
+        else:
+            flash(_("Thank you. Your approval is recorded; a confirmation is on its way by "
+                    "mail.") if decision == "approved" else
+                  _("Your answer is recorded; your accountant will contact you."), "success")
+        return done(endpoint, **values)
+    return _task_page(signer, found, engagement, client, form=form, status=422,
+                      portal=portal)
+
+
+# --- the same task in the portal ------------------------------------------------------
+
+@bp.get("/c/<int:client_id>/approvals/<int:share_id>")
+@access.client_user
+def portal_task(client_id: int, share_id: int):  # type: ignore[no-untyped-def]
+    found, signer, engagement, client = access.share_for_member(current_user, client_id,
+                                                                share_id)
+    return _task_page(signer, found, engagement, client, portal=True)
+
+
+@bp.get("/c/<int:client_id>/approvals/<int:share_id>/report.pdf")
+@access.client_user
+def portal_report(client_id: int, share_id: int):  # type: ignore[no-untyped-def]
+    found, _signer, _engagement, _client = access.share_for_member(current_user, client_id,
+                                                                   share_id)
+    return _send_report(found.version, inline=request.args.get("download") != "1")
+
+
+@bp.post("/c/<int:client_id>/approvals/<int:share_id>/decide")
+@access.client_user
+def portal_decide(client_id: int, share_id: int):  # type: ignore[no-untyped-def]
+    found, signer, engagement, client = access.share_for_member(current_user, client_id,
+                                                                share_id)
+    if signer is None:
+        abort(404)  # a colleague at the company may look, not decide for someone else
+    decider = approvals.Decider(label=current_user.email, through="portal",
+                                ip=request.remote_addr, user_agent=request.user_agent.string,
+                                client_user_id=current_user.id)
+    return _decide(signer, found, engagement, client, decider, "engagements.portal_task",
+                   {"client_id": client.id, "share_id": found.id}, portal=True)

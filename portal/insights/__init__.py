@@ -1,0 +1,1 @@
+"""Key figures, dashboards and client insights: RGS codes, amounts, CSV imports and charts."""

@@ -1,0 +1,127 @@
+"""Bulk tier change across pages, and the monthly statement."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEvent
+from portal.clients import tiers
+from portal.clients.models import Client
+
+
+@pytest.fixture
+def practice(make):  # type: ignore[no-untyped-def]
+    return make.practice("demo")
+
+
+@pytest.fixture
+def signed_in(client, make, practice):  # type: ignore[no-untyped-def]
+    admin = make.staff(practice, "anna@demo.example", role="admin")
+    client.login_staff(admin.email)
+    return client
+
+
+def _tiers(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with db() as s:
+        return dict(s.execute(select(Client.tier, func.count()).group_by(Client.tier)).all())
+
+
+def test_ticked_clients_change_after_a_confirmation_with_counts_and_fee_effect(
+        signed_in, make, practice, db):
+    a = make.client(practice, tiers.STANDARD)
+    b = make.client(practice, tiers.COLLABORATE)
+    c = make.client(practice, tiers.COLLABORATE_PLUS)
+    preview = signed_in.submit("/office/clients/bulk",
+                               {"client_id": [a.id, b.id, c.id], "new_tier": "collaborate_plus"},
+                               page="/office/clients")
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "Move 2 clients to Collaborate Extended?" in body
+    assert "1 selected client is on Collaborate Extended already" in body
+    assert "€1.90" in body and "€3.30" in body and "+€1.40" in body  # 0.80+1.10 -> 2x1.65
+    assert _tiers(db) == {"standard": 1, "collaborate": 1, "collaborate_plus": 1}  # not yet
+    done = signed_in.submit("/office/clients/bulk/apply",
+                            {"client_id": [a.id, b.id, c.id], "new_tier": "collaborate_plus"},
+                            page="/office/clients")
+    assert done.status_code == 303
+    assert _tiers(db) == {"collaborate_plus": 3}
+    with db() as s:
+        events = s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "client.tier_changed")).all()
+    assert sorted(e.client_id for e in events) == sorted([a.id, b.id])
+    assert "2 clients are now on Collaborate Extended" in signed_in.get(
+        "/office/clients").get_data(as_text=True)
+
+
+def test_all_that_match_the_filter_changes_clients_on_every_page(signed_in, make, practice,
+                                                                 db):
+    for n in range(120):
+        make.client(practice, tiers.STANDARD, name=f"Bakker {n}")
+    make.client(practice, tiers.STANDARD, name="Slager")
+    form = {"all_matching": "1", "q": "Bakker", "new_tier": "collaborate"}
+    preview = signed_in.submit("/office/clients/bulk", form, page="/office/clients?q=Bakker")
+    assert "Move 120 clients to Collaborate?" in preview.get_data(as_text=True)
+    signed_in.submit("/office/clients/bulk/apply", form, page="/office/clients")
+    assert _tiers(db) == {"collaborate": 120, "standard": 1}
+
+
+def test_bulk_selection_cannot_reach_another_practices_clients(signed_in, make, db):
+    other = make.practice("other")
+    theirs = make.client(other, tiers.STANDARD)
+    signed_in.submit("/office/clients/bulk/apply",
+                     {"client_id": [theirs.id], "new_tier": "collaborate_plus"},
+                     page="/office/clients")
+    with db() as s:
+        assert s.get(Client, theirs.id).tier == "standard"
+
+
+def test_nothing_ticked_explains_what_to_do(signed_in, make, practice):
+    make.client(practice)
+    response = signed_in.submit("/office/clients/bulk", {"new_tier": "standard"},
+                                page="/office/clients", follow_redirects=True)
+    assert "Tick one or more clients" in response.get_data(as_text=True)
+
+
+def _statement_csv(client, month: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    text = client.get(f"/office/billing.csv?month={month}").get_data(as_text=True)
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def test_statement_counts_billable_clients_per_tier_and_extra_users(signed_in, make,
+                                                                    practice):
+    jan = datetime(2026, 1, 10, tzinfo=UTC)
+    make.client(practice, tiers.STANDARD, created_at=jan)
+    make.client(practice, tiers.COLLABORATE, created_at=jan)
+    plus = make.client(practice, tiers.COLLABORATE_PLUS, created_at=jan)
+    for n in range(3):  # one included, two extra
+        make.client_user(practice, plus, email=f"p{n}@plus.example")
+    make.client(practice, tiers.COLLABORATE, created_at=jan, status="ended")
+    make.client(practice, tiers.COLLABORATE, created_at=datetime(2026, 3, 1, tzinfo=UTC))
+    page = signed_in.get("/office/billing?month=2026-02").get_data(as_text=True)
+    assert "Statement for February 2026" in page
+    # 0.80 + 1.10 + 1.65 + 2 x 1.00
+    assert "€5.55" in page
+    rows = _statement_csv(signed_in, "2026-02")
+    assert rows[0][:4] == ["month", "client_number", "client", "tier"]
+    assert len(rows) == 1 + 3 + 1
+    assert rows[-1][-1] == "5,55"
+    plus_row = next(r for r in rows if r[3] == "collaborate_plus")
+    assert plus_row[5:] == ["2", "2,00", "3,65"]
+
+
+def test_csv_does_not_let_a_name_become_a_spreadsheet_formula(signed_in, make, practice):
+    make.client(practice, name="=HYPERLINK(\"http://evil.example\")")
+    rows = _statement_csv(signed_in, datetime.now(UTC).strftime("%Y-%m"))
+    assert rows[1][2].startswith("'=")
+
+
+def test_staff_who_are_not_admins_see_no_billing(client, make, practice):
+    joost = make.staff(practice, "joost@demo.example", role="staff")
+    client.login_staff(joost.email)
+    assert client.get("/office/billing").status_code == 403
+    assert "Billing" not in client.get("/office/").get_data(as_text=True)
