@@ -228,6 +228,21 @@ def mail_for_staff(user: StaffUser, message_id: int) -> OutboxMessage:
     return message
 
 
+def is_owner(user: ClientUser, client: Client) -> bool:
+    """Whether the user is the main contact (owner) of this (already checked) company."""
+    return db.session.scalar(select(Membership.role).where(
+        Membership.client_user_id == user.id, Membership.client_id == client.id)) == "owner"
+
+
+def membership_of_company(client: Client, membership_id: int) -> Membership:
+    """A membership of this (already checked) company, or 404."""
+    membership = db.session.scalar(select(Membership).where(
+        Membership.id == membership_id, Membership.client_id == client.id))
+    if membership is None:
+        abort(404)
+    return membership
+
+
 def portal_companies(user: ClientUser) -> list[Client]:
     """The companies this client user reaches in the portal: member, portal tier, active."""
     return list(db.session.scalars(

@@ -24,6 +24,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+
+from portal import clock
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -79,6 +81,13 @@ def done(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
+def link_error_page(reason: str, **context: Any) -> Response:
+    """The friendly page for a one-time link that cannot be used: gone (410) when it was
+    used, expired, withdrawn or dealt with, else not found (404). It never names anyone."""
+    status = 404 if reason in ("invalid", "elsewhere") else 410
+    return render("accounts/link_error.html", reason=reason, status=status, **context)
+
+
 def error_response(code: int, description: str | None = None) -> Response:
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
     message = description or str(text)
@@ -122,7 +131,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _layout_context() -> dict[str, Any]:
         return {"practice": g.get("practice"), "flash_messages": _flashes,
-                "asset_url": asset_url, "staff_nav": staff_nav}
+                "asset_url": asset_url, "staff_nav": staff_nav, "now": clock.now,
+                "client_companies": _client_companies}
 
 
 # The back office's navigation: (endpoint, label, role or None). An entry shows once its
@@ -144,6 +154,15 @@ def staff_nav(user: Any) -> list[tuple[str, str]]:
     views = current_app.view_functions
     return [(endpoint, str(label)) for endpoint, label, role in STAFF_NAV
             if endpoint in views and (role is None or user.role == role)]
+
+
+def _client_companies() -> list[Any]:
+    """The companies the signed-in client user reaches, for the company switcher."""
+    from flask_login import current_user
+
+    from portal import access
+
+    return access.portal_companies(current_user)
 
 
 def _flashes() -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import ClientUser, StaffUser
 from portal.security import limiter
-from portal.web import done, render
+from portal.web import done, link_error_page, render
 
 bp = Blueprint("accounts", __name__)
 
@@ -196,12 +196,6 @@ def reinvite_staff(staff_id: int):  # type: ignore[no-untyped-def]
 
 # --- accepting an invitation (the one-time link in the mail) ---------------------------
 
-def _link_error(error: links.LinkError):  # type: ignore[no-untyped-def]
-    """The friendly page for a link that cannot be used: gone (410) or not found (404)."""
-    status = 410 if error.reason in ("used", "expired", "revoked") else 404
-    return render("accounts/link_error.html", reason=error.reason, status=status)
-
-
 @bp.route("/office/invite/<token>", methods=["GET", "POST"])
 @access.public
 def accept_invite(token: str):  # type: ignore[no-untyped-def]
@@ -209,7 +203,7 @@ def accept_invite(token: str):  # type: ignore[no-untyped-def]
     try:
         user = service.invitation(db.session, token, practice_id=g.practice.id)
     except links.LinkError as error:
-        return _link_error(error)
+        return link_error_page(error.reason)
     form = AcceptInviteForm(name=user.name)
     if request.method == "POST" and form.validate():
         try:
@@ -218,7 +212,7 @@ def accept_invite(token: str):  # type: ignore[no-untyped-def]
                 password=form.password.data, ip=request.remote_addr,
                 user_agent=request.user_agent.string)
         except links.LinkError as error:
-            return _link_error(error)
+            return link_error_page(error.reason)
         except service.Refused as refused:
             _refuse(form, refused.errors)
         else:

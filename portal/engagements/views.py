@@ -34,7 +34,7 @@ from portal.engagements.models import (
 )
 from portal.engagements.service import EngagementFilter, NotAllowed
 from portal.security import limiter
-from portal.web import done, render
+from portal.web import done, link_error_page, render
 
 bp = Blueprint("engagements", __name__)
 
@@ -242,7 +242,7 @@ def link_open(token: str):  # type: ignore[no-untyped-def]
     except links.LinkError as error:
         return _link_failed(error, token)
     if not approvals._is_waiting(found, signer) and found.mode == "approval":
-        return render("accounts/link_error.html", reason="decided", status=410)
+        return link_error_page("decided")
     engagement = db.session.get(Engagement, found.engagement_id)
     return render("engagements/link_confirm.html", token=token, engagement=engagement,
                   share=found, form=RenewLinkForm())
@@ -274,9 +274,8 @@ def _link_failed(error: links.LinkError, token: str):  # type: ignore[no-untyped
             reason = "revoked"
         elif found is not None:
             offer = approvals._is_waiting(found, signer)
-    status = 404 if reason in ("invalid", "elsewhere") else 410
-    return render("accounts/link_error.html", reason=reason, status=status,
-                  renew_token=token if offer else None, renew_form=RenewLinkForm())
+    return link_error_page(reason, renew_token=token if offer else None,
+                           renew_form=RenewLinkForm())
 
 
 @bp.post("/l/new-link")

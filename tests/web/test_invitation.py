@@ -43,7 +43,7 @@ def test_opening_the_link_changes_nothing_and_setting_a_password_signs_in(mail_a
     assert browser.get(invited["link"]).status_code == 200  # a mail scanner opened it: fine
     response = browser.submit(invited["link"], {"password": STRONG, "repeat": STRONG})
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert "Korst" in browser.get("/").get_data(as_text=True)
+    assert "Korst" in browser.get("/", follow_redirects=True).get_data(as_text=True)
     again = mail_app.test_client().get(invited["link"])
     assert again.status_code == 410 and "used already" in again.get_data(as_text=True)
     fresh = mail_app.test_client()

@@ -87,7 +87,7 @@ def test_client_user_of_an_extended_company_signs_in_to_the_portal(client, make)
     sanne = make.client_user(practice, company, email="sanne@korst.example")
     response = client.login_client(sanne.email)
     assert response.headers["Location"] == "/"
-    assert "Bakkerij De Korst" in client.get("/").get_data(as_text=True)
+    assert "Bakkerij De Korst" in client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_client_user_without_a_portal_company_is_told_why_after_a_correct_password(client, make):

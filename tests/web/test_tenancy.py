@@ -67,7 +67,7 @@ def test_client_portal_lists_only_the_users_companies_of_this_practice(client, m
     make.client(demo, tiers.COLLABORATE_PLUS, name="Ander Bedrijf")
     user = make.client_user(demo, mine)
     client.login_client(user.email)
-    body = client.get("/").get_data(as_text=True)
+    body = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Mijn Bedrijf" in body and "Ander Bedrijf" not in body
 
 
