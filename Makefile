@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-sqlite test-postgres lint format translations extract-messages clean
+.PHONY: help demo test test-sqlite test-postgres bench lint format translations extract-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test-sqlite: $(VENV)/.installed-dev translations ## Run the suite on SQLite only
 
 test-postgres: $(VENV)/.installed-dev translations ## Run the suite on PostgreSQL only
 	PORTAL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS)
+
+bench: $(VENV)/.installed-dev translations ## Load the reference data at 1x and 10x into fresh databases, print the figures (about 5 minutes)
+	$(BIN)/python -m bench --pg-url "$(PG_TEST_URL)"
 
 lint: $(VENV)/.installed-dev ## Ruff
 	$(BIN)/ruff check .

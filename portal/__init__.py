@@ -19,14 +19,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.audit.views import bp as audit_bp
     from portal.clients import tiers
     from portal.clients.views import bp as clients_bp
+    from portal.collaboration import exports, offers, retention
+    from portal.collaboration.views import bp as collaboration_bp
     from portal.documents import files
+    from portal.documents import service as documents
+    from portal.documents.views import bp as documents_bp
     from portal.engagements import approvals
     from portal.engagements.views import bp as engagements_bp
     from portal.home.views import bp as home_bp
     from portal.insights import charts
-    from portal.notifications import reminders
+    from portal.insights.views import bp as insights_bp
+    from portal.notifications import reminders, worker
     from portal.notifications import setup as notifications
     from portal.notifications.views import bp as notifications_bp
+    from portal.questionnaires import service as questionnaires
+    from portal.questionnaires.views import bp as questionnaires_bp
     from portal.tenancy import hosts
     from portal.tenancy.views import bp as tenancy_bp
 
@@ -52,12 +59,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     charts.init_app(app)
     files.init_app(app)
     reminders.register(app, approvals.TASK_KIND, approvals.compose_reminders)
+    reminders.register(app, documents.TASK_KIND, documents.compose_reminders)
+    files.register_sweep(app)  # deleted documents purged, unreferenced files removed
+    reminders.register(app, questionnaires.TASK_KIND, questionnaires.compose_reminders)
+    reminders.register(app, questionnaires.LIST_KIND, questionnaires.compose_reminders)
+    worker.register_sweep(app, "questionnaire sends", questionnaires.deliver_queued)
+    reminders.register(app, offers.TASK_KIND, offers.compose_reminders)
+    worker.register_sweep(app, "offer expiry", offers.expire)
+    worker.register_sweep(app, "exports", lambda s: exports.build_queued(s, files.storage()))
+    worker.register_sweep(app, "retention", lambda s: retention.sweep(s, files.storage()))
+    worker.register_sweep(app, "database statistics", db.refresh_statistics)
 
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(engagements_bp)
+    app.register_blueprint(insights_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(questionnaires_bp)
+    app.register_blueprint(collaboration_bp)
     app.register_blueprint(audit_bp)
     return app

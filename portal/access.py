@@ -22,10 +22,21 @@ from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit import Actor
 from portal.clients import tiers
 from portal.clients.models import Client
+from portal.collaboration.models import ClientExport, Offer
 from portal.engagements.models import Engagement, ReportVersion, Share, Signer
 from portal.notifications.models import OutboxMessage
+from portal.questionnaires.models import (
+    Assignment,
+    Question,
+    QuestionList,
+    QuestionnaireBatch,
+    QuestionnaireTemplate,
+)
 
 View = TypeVar("View", bound=Callable[..., Any])
+# A company in these states is in its users' portal; one its client left stays readable
+# (history and export) until its data is deleted.
+PORTAL_STATUSES = ("active", "left")
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,12 @@ def mail_for_staff(user: StaffUser, message_id: int) -> OutboxMessage:
     return message
 
 
+def require_active(client: Client) -> None:
+    """Changing anything needs a collaboration that is on; after an end it is read-only."""
+    if client.status != "active":
+        abort(403)
+
+
 def is_owner(user: ClientUser, client: Client) -> bool:
     """Whether the user is the main contact (owner) of this (already checked) company."""
     return db.session.scalar(select(Membership.role).where(
@@ -252,7 +269,7 @@ def portal_companies(user: ClientUser) -> list[Client]:
             Membership.client_user_id == user.id,
             Client.practice_id == user.practice_id,
             Client.tier.in_(tiers.tiers_with("portal")),
-            Client.status == "active",
+            Client.status.in_(PORTAL_STATUSES),
         )
         .order_by(Client.name)
     ))
@@ -268,7 +285,7 @@ def company_for_member(user: ClientUser, client_id: int) -> Client:
             Membership.client_user_id == user.id,
             Client.practice_id == user.practice_id,
             Client.tier.in_(tiers.tiers_with("portal")),
-            Client.status == "active",
+            Client.status.in_(PORTAL_STATUSES),
         )
     )
     if client is None:
@@ -294,3 +311,190 @@ def domain_for_admin(user: StaffUser, domain_id: int):  # type: ignore[no-untype
     if domain is None:
         abort(404)
     return domain
+
+
+# --- questionnaires and questions ----------------------------------------------------
+
+def template_for_staff(user: StaffUser, template_id: int) -> QuestionnaireTemplate:
+    template = db.session.scalar(select(QuestionnaireTemplate).where(
+        QuestionnaireTemplate.id == template_id,
+        QuestionnaireTemplate.practice_id == user.practice_id))
+    if template is None:
+        abort(404)
+    return template
+
+
+def batch_for_staff(user: StaffUser, batch_id: int) -> QuestionnaireBatch:
+    batch = db.session.scalar(select(QuestionnaireBatch).where(
+        QuestionnaireBatch.id == batch_id, QuestionnaireBatch.practice_id == user.practice_id))
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def assignment_for_staff(user: StaffUser, assignment_id: int) -> tuple[Assignment, Client]:
+    found = db.session.execute(
+        select(Assignment, Client).join(Client, Client.id == Assignment.client_id)
+        .where(Assignment.id == assignment_id, Assignment.practice_id == user.practice_id)
+    ).first()
+    if found is None:
+        abort(404)
+    return found[0], found[1]
+
+
+def question_for_staff(user: StaffUser, question_id: int) -> Question:
+    question = db.session.scalar(select(Question).where(
+        Question.id == question_id, Question.practice_id == user.practice_id))
+    if question is None:
+        abort(404)
+    return question
+
+
+def assignment_for_member(user: ClientUser, client_id: int, assignment_id: int
+                          ) -> tuple[Assignment, Client]:
+    """A questionnaire of one of the user's portal companies, or 404."""
+    client = company_for_member(user, client_id)
+    assignment = db.session.scalar(select(Assignment).where(
+        Assignment.id == assignment_id, Assignment.client_id == client.id))
+    if assignment is None:
+        abort(404)
+    return assignment, client
+
+
+def question_list_for_member(user: ClientUser, client_id: int, list_id: int
+                             ) -> tuple[QuestionList, Client]:
+    client = company_for_member(user, client_id)
+    question_list = db.session.scalar(select(QuestionList).where(
+        QuestionList.id == list_id, QuestionList.client_id == client.id))
+    if question_list is None:
+        abort(404)
+    return question_list, client
+
+
+def question_of_list(question_list: QuestionList, question_id: int) -> Question:
+    question = db.session.scalar(select(Question).where(
+        Question.id == question_id, Question.list_id == question_list.id))
+    if question is None:
+        abort(404)
+    return question
+
+
+# --- documents ---------------------------------------------------------------------------
+
+def documents_company_for_member(user: ClientUser, client_id: int) -> Client:
+    """One of the user's portal companies whose tier exchanges documents, or 404."""
+    client = company_for_member(user, client_id)
+    if not tiers.has(client, "documents"):
+        abort(404)
+    return client
+
+
+def document_for_member(user: ClientUser, client: Client, document_id: int):  # type: ignore[no-untyped-def]
+    """A document of this (already checked) company that this contact person may see:
+    not deleted, and sent by the company or shared with them. Else 404."""
+    from portal.documents.models import Document  # imported here: appended to this module
+    from portal.documents.service import visible_to
+
+    document = db.session.scalar(select(Document).where(
+        Document.id == document_id, Document.client_id == client.id,
+        Document.practice_id == user.practice_id, Document.deleted_at.is_(None),
+        visible_to(user.id)))
+    if document is None:
+        abort(404)
+    return document
+
+
+def document_for_staff(user: StaffUser, client: Client, document_id: int, *,
+                       deleted: bool = False):  # type: ignore[no-untyped-def]
+    """A document of this (already checked) client of the staff user's practice, or 404;
+    a deleted one only where deleted=True (restoring it)."""
+    from portal.documents.models import Document
+
+    query = select(Document).where(Document.id == document_id,
+                                   Document.client_id == client.id,
+                                   Document.practice_id == user.practice_id)
+    if not deleted:
+        query = query.where(Document.deleted_at.is_(None))
+    document = db.session.scalar(query.options(joinedload(Document.engagement)))
+    if document is None or client.practice_id != user.practice_id:
+        abort(404)
+    return document
+
+
+def document_request_for_staff(user: StaffUser, client: Client, request_id: int):  # type: ignore[no-untyped-def]
+    """A document request of this (already checked) client, or 404."""
+    from portal.documents.models import DocumentRequest
+
+    found = db.session.scalar(select(DocumentRequest).where(
+        DocumentRequest.id == request_id, DocumentRequest.client_id == client.id,
+        DocumentRequest.practice_id == user.practice_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+# --- offers and exports --------------------------------------------------------------
+
+def offer_for_staff(user: StaffUser, offer_id: int) -> Offer:
+    offer = db.session.scalar(select(Offer).where(Offer.id == offer_id,
+                                                  Offer.practice_id == user.practice_id))
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def export_for_staff(user: StaffUser, export_id: int) -> ClientExport:
+    export = db.session.scalar(select(ClientExport).where(
+        ClientExport.id == export_id, ClientExport.practice_id == user.practice_id))
+    if export is None:
+        abort(404)
+    return export
+
+
+def export_for_member(client: Client, export_id: int) -> ClientExport:
+    """An export the company itself asked for (already checked company), or 404."""
+    export = db.session.scalar(select(ClientExport).where(
+        ClientExport.id == export_id, ClientExport.client_id == client.id,
+        ClientExport.practice_id == client.practice_id, ClientExport.for_client.is_(True)))
+    if export is None:
+        abort(404)
+    return export
+
+
+# --- key figures, dashboards and insights --------------------------------------------------
+
+def dashboard_engagement_for_member(user: ClientUser, client_id: int, engagement_id: int
+                                    ) -> tuple[Engagement, Client]:
+    """An annual-accounts engagement of one of the user's portal companies, or 404. Whether
+    its dashboard is shared is the insights package's rule."""
+    client = company_for_member(user, client_id)
+    engagement = db.session.scalar(select(Engagement).where(
+        Engagement.id == engagement_id, Engagement.client_id == client.id,
+        Engagement.kind == "annual_accounts"))
+    if engagement is None:
+        abort(404)
+    return engagement, client
+
+
+def insights_company_for_member(user: ClientUser, client_id: int) -> Client:
+    """One of the user's portal companies whose tier has client insights, or 404."""
+    client = company_for_member(user, client_id)
+    if not tiers.has(client, "client_insights"):
+        abort(404)
+    return client
+
+
+def pending_import_for(user: StaffUser | ClientUser, client_id: int, pending_id: int,
+                       kind: str, engagement_id: int | None = None):  # type: ignore[no-untyped-def]
+    """An upload waiting for its next step that this user made for this (already checked)
+    client, of this kind, not expired, or 404."""
+    from portal.insights.models import PendingImport  # imported here: appended to this module
+
+    pending = db.session.scalar(select(PendingImport).where(
+        PendingImport.id == pending_id, PendingImport.client_id == client_id,
+        PendingImport.practice_id == user.practice_id, PendingImport.kind == kind,
+        PendingImport.owner == f"{user.kind}:{user.id}",
+        PendingImport.expires_at > clock.now()))
+    if pending is None or pending.engagement_id != engagement_id:
+        abort(404)
+    return pending

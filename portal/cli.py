@@ -150,5 +150,56 @@ def audit_verify(slug: str | None) -> None:
         raise SystemExit(1)
 
 
+@cli.group("storage")
+def storage_group() -> None:
+    """Stored files (documents, reports)."""
+
+
+@storage_group.command("gc")
+@click.option("--grace-hours", type=int, default=None,
+              help="Leave unreferenced files younger than this (default: "
+                   "PORTAL_STORAGE_GRACE_HOURS).")
+@with_appcontext
+def storage_gc(grace_hours: int | None) -> None:
+    """Purge documents deleted over 30 days ago, then delete stored files no row points to."""
+    from datetime import timedelta
+
+    from portal import db as database
+    from portal.documents import files, service
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = files.storage()
+    grace = files.grace(app) if grace_hours is None else timedelta(hours=grace_hours)
+    purged = service.purge_deleted(database.session, store)
+    removed = service.collect_garbage(database.session, store, grace)
+    click.echo(f"{purged} deleted document(s) purged, {removed} unreferenced file(s) removed "
+               f"from {store!r}")
+
+
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted, and when.")
+@with_appcontext
+def retention(dry_run: bool) -> None:
+    """Delete the data of ended collaborations whose retention period has passed."""
+    from portal import db as database
+    from portal.clock import now
+    from portal.collaboration import retention as engine
+    from portal.documents import files
+
+    session = database.session
+    if dry_run:
+        planned = engine.plan(session)
+        for client, with_export in planned:
+            when = "now" if client.purge_after <= now() else f"{client.purge_after:%Y-%m-%d}"
+            extra = " (an export for the practice first)" if with_export else ""
+            click.echo(f"{client.client_number:<10} {client.name:<40} {client.status:<7} "
+                       f"deleted {when}{extra}")
+        click.echo(f"{len(planned)} ended client(s); nothing was deleted")
+        return
+    click.echo(f"{engine.sweep(session, files.storage())} client(s) deleted")
+
+
 def main() -> None:
     cli()

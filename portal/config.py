@@ -72,8 +72,18 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "S3_SECRET_ACCESS_KEY": _env("S3_SECRET_ACCESS_KEY"),
         "S3_REGION": _env("S3_REGION"),
         "REPORT_MAX_MB": _int("REPORT_MAX_MB", 50),
+        # Documents: the largest single file; MAX_UPLOAD_MB below limits a whole request.
+        "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 100),
+        # The storage sweep leaves files no row points to alone for this long, so an
+        # upload whose row is not committed yet is never taken away.
+        "STORAGE_GRACE_HOURS": _int("STORAGE_GRACE_HOURS", 24),
         # How long opening a temporary link lets its holder see and decide the task.
         "LINK_GRANT_MINUTES": _int("LINK_GRANT_MINUTES", 30),
+        # Collaboration: offer term, free first days, keeping exports, deleting after an end.
+        "OFFER_DAYS": _int("OFFER_DAYS", 21),
+        "FREE_DAYS": _int("FREE_DAYS", 30),
+        "EXPORT_KEEP_DAYS": _int("EXPORT_KEEP_DAYS", 30),
+        "RETENTION_DAYS": _int("RETENTION_DAYS", 90),
         "HTTPS": https,
         "PROXY_FIX": _int("PROXY_FIX", 0),
         # Sessions: a signed cookie checked against the user's session version.
@@ -86,7 +96,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_DOMAIN": None,  # never shared between practices' hosts
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "WTF_CSRF_TIME_LIMIT": None,  # an htmx page may stay open all day
-        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 100) * 1024 * 1024,
+        # A whole request (several files at once); each file has its own limit, UPLOAD_MAX_MB.
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 250) * 1024 * 1024,
         # Throttling (Flask-Limiter). memory:// is per process; use redis:// for several.
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         "LOGIN_LIMIT_PER_IP": _env("LOGIN_LIMIT_PER_IP", "60 per 15 minutes"),

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
 # Packages whose models.py make up the schema, in import order.
-MODEL_PACKAGES = ("audit", "notifications", "tenancy", "accounts", "clients", "engagements")
+MODEL_PACKAGES = ("audit", "notifications", "tenancy", "accounts", "clients", "engagements",
+                  "documents", "questionnaires", "insights")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -151,3 +152,12 @@ class QueryCounter:
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def refresh_statistics(session: Session) -> int:
+    """Worker sweep: SQLite plans queries from statistics that `PRAGMA optimize` keeps
+    fresh (cheap when nothing changed). PostgreSQL's autovacuum does this by itself."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA optimize"))
+        session.commit()
+    return 0

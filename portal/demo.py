@@ -23,6 +23,8 @@ from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
 from portal.engagements.models import Engagement
+from portal.questionnaires.examples import EXAMPLES
+from portal.questionnaires.models import QuestionnaireTemplate, TemplateVersion
 from portal.tenancy.models import Practice
 
 PRACTICES: list[dict[str, Any]] = [
@@ -129,6 +131,8 @@ def _practice(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
     session.flush()
 
     _engagements(session, practice, list(clients.values()))
+    _questionnaire_templates(session, practice)
+    _key_figures(session, practice, list(clients.values()))
 
     client_users = []
     for name, email, password, memberships in spec["client_users"]:
@@ -182,6 +186,27 @@ def _engagements(session: Session, practice: Practice, clients: list[Client]) ->
                                        kind=kind, year=year, status=status,
                                        deadline=today + timedelta(days=days),
                                        responsible_id=responsible))
+
+
+def _questionnaire_templates(session: Session, practice: Practice) -> None:
+    """The two example templates, so the questionnaires page is not empty at first."""
+    for example in EXAMPLES:
+        if _one(session, QuestionnaireTemplate, practice_id=practice.id,
+                name=example["name"]) is None:
+            template = QuestionnaireTemplate(practice_id=practice.id, name=example["name"],
+                                             description=example["description"])
+            session.add(template)
+            session.flush()
+            session.add(TemplateVersion(template_id=template.id, number=1,
+                                        content=example["content"]))
+
+
+def _key_figures(session: Session, practice: Practice, clients: list[Client]) -> None:
+    """Three years of figures per client and an Uitgebreid client's own till, webshop and
+    bank figures, with the dashboard blocks shared: full dashboards at once."""
+    from portal.insights import demo as insights_demo
+
+    insights_demo.load(session, practice.id, clients)
 
 
 def _logo_png(rgb: tuple[int, int, int], size: int = 96) -> bytes:

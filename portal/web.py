@@ -24,10 +24,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
-
-from portal import clock
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
+
+from portal import clock
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +60,16 @@ def htmx_target() -> str | None:
     return unquote(request.headers.get("HX-Target", "").partition("#")[2]) or None
 
 
-def render(template: str, *, status: int = 200, block: str | None = None,
+def render(template_name: str, /, *, status: int = 200, block: str | None = None,
            **context: Any) -> Response:
     """Render a page, or only the block an htmx request targets (its name is the id of the
     element it replaces), with any flashed messages swapped out of band."""
     name = block or htmx_target()
-    if name and name in current_app.jinja_env.get_template(template).blocks:
-        body = render_block(template, name, **context)
+    if name and name in current_app.jinja_env.get_template(template_name).blocks:
+        body = render_block(template_name, name, **context)
         body += render_template("macros/flash_oob.html")
     else:
-        body = render_template(template, **context)
+        body = render_template(template_name, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     response.vary.add("HX-Target")
@@ -142,8 +142,11 @@ STAFF_NAV = [
     ("clients.office_home", _l("Overview"), None),
     ("clients.index", _l("Clients"), None),
     ("engagements.index", _l("Engagements"), None),
+    ("questionnaires.index", _l("Questionnaires"), None),
+    ("collaboration.offer_list", _l("Offers"), None),
     ("clients.billing_page", _l("Billing"), "admin"),
     ("notifications.office_mail", _l("Mail"), "admin"),
+    ("collaboration.exports_list", _l("Exports"), "admin"),
     ("audit.events", _l("Audit log"), "admin"),
     ("accounts.staff_list", _l("Staff"), "admin"),
     ("tenancy.settings", _l("Settings"), "admin"),

@@ -111,6 +111,19 @@ class Factory:
                                   client_user_id=person.id, via_portal=True))
         return share
 
+    def document(self, client: Client, data: bytes = b"kolom;bedrag\n1;2\n",
+                 name: str = "bankafschrift.csv", year: int = 2025) -> Any:
+        """A document of the client whose file really is in the app's storage."""
+        from portal.documents.models import Document
+
+        with self.app.app_context():
+            stored = self.app.extensions["portal.storage"].put(io.BytesIO(data))
+        return self._save(Document(
+            practice_id=client.practice_id, client_id=client.id, year=year,
+            direction="from_client", name=name, storage_key=stored.key, size=stored.size,
+            sha256=stored.sha256, mime="text/csv", batch="b" * 32,
+            uploaded_by_label="test"))
+
     def link(self, practice: Practice, purpose: str, email: str,
              subject: tuple[str, int] | None = None) -> str:
         """A one-time link's token, as the mail would carry it."""

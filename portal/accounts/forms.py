@@ -56,3 +56,79 @@ class AcceptInviteForm(FlaskForm):
                            validators=[DataRequired(), EqualTo("password",
                                                                _l("The passwords differ."))],
                            render_kw={"autocomplete": "new-password"})
+
+
+# --- forgot password, sign-in links, two-step sign-in, the account page ----------------
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
+class EmailForm(FlaskForm):
+    """Only an address: "forgot password" and "e-mail me a sign-in link"."""
+
+    email = EmailField(_l("E-mail address"), filters=[_strip],
+                       validators=[DataRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "username", "autocapitalize": "none"})
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: a button that confirms what the page says."""
+
+
+_NEW_PASSWORD_HINT = _l("At least 12 characters. A few unrelated words together are strong "
+                        "and easy to remember.")
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"},
+                             description=_NEW_PASSWORD_HINT)
+    repeat = PasswordField(_l("Repeat the password"),
+                           validators=[DataRequired(), EqualTo("password",
+                                                               _l("The passwords differ."))],
+                           render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=200)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(),
+                                                                 Length(max=200)],
+                                 render_kw={"autocomplete": "new-password"},
+                                 description=_NEW_PASSWORD_HINT)
+    repeat = PasswordField(_l("Repeat the new password"),
+                           validators=[DataRequired(), EqualTo("new_password",
+                                                               _l("The passwords differ."))],
+                           render_kw={"autocomplete": "new-password"})
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(_l("New e-mail address"), filters=[_strip],
+                       validators=[DataRequired(), Email(), Length(max=254)],
+                       description=_l("We send a link to the new address; the change counts "
+                                      "once you open it."),
+                       render_kw={"autocomplete": "email", "autocapitalize": "none"})
+    password = PasswordField(_l("Current password"), validators=[DataRequired(),
+                                                                 Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(),
+                                                                 Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                                  "spellcheck": "false"})
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(),
+                                                                 Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField(_l("Code from your app, or a recovery code"), filters=[_strip],
+                       validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                                  "spellcheck": "false"})

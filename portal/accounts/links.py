@@ -1,5 +1,5 @@
 """One-time links: the temporary hyperlinks in mails (invitations, password resets, sign-in
-links, approvals, offers).
+links, address confirmations, approvals, offers).
 
 The token is an itsdangerous signed, timed value (SHA-256, a salt per purpose) carrying the
 row's id and a random secret. Opening a link (GET) only checks it; using it (POST) is a
@@ -29,6 +29,7 @@ LIFETIMES = {
     "client_invite": timedelta(days=14),
     "password_reset": timedelta(hours=1),
     "login_link": timedelta(minutes=15),
+    "email_change": timedelta(hours=24),
     "approval": timedelta(days=30),
     "offer": timedelta(days=21),
 }

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
@@ -30,6 +30,7 @@ class _Account(UserMixin):
     id: int
     session_version: int
     active: bool
+    totp_enabled_at: datetime | None
 
     def get_id(self) -> str:
         return f"{self.kind}:{self.id}:{self.session_version}"
@@ -37,6 +38,11 @@ class _Account(UserMixin):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        """Signing in takes a code from an authenticator app (or a recovery code) too."""
+        return self.totp_enabled_at is not None
 
 
 class StaffUser(_Account, Base):
@@ -55,6 +61,11 @@ class StaffUser(_Account, Base):
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
+    # Two-factor sign-in (TOTP): the secret is set when setup starts and counts once a code
+    # confirmed it (totp_enabled_at); the last time step used stops a code being replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -81,6 +92,11 @@ class ClientUser(_Account, Base):
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
+    # Two-factor sign-in (TOTP): the secret is set when setup starts and counts once a code
+    # confirmed it (totp_enabled_at); the last time step used stops a code being replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -131,3 +147,23 @@ class OneTimeLink(Base):
     used_at: Mapped[datetime | None]
     used_ip: Mapped[str | None] = mapped_column(String(45))
     revoked_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app when the phone is lost.
+    Ten are shown once when two-factor sign-in is set up; only their SHA-256 is kept (each
+    holds 80 random bits, so a copy of the database yields none)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (
+        CheckConstraint("(staff_user_id IS NULL) <> (client_user_id IS NULL)", name="one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    client_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    used_at: Mapped[datetime | None]

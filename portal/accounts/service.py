@@ -4,6 +4,7 @@ independent of the web layer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -48,10 +49,11 @@ def authenticate(session: Session, model: type[Account], practice_id: int, email
     return user
 
 
-def record_login(session: Session, user: Account, actor: audit.Actor) -> None:
+def record_login(session: Session, user: Account, actor: audit.Actor, **details: Any) -> None:
+    """A sign-in, with how it was done (e.g. method="login_link", two_factor=True)."""
     with transaction(session):
         user.last_login_at = now()
-        audit.record(session, actor, "auth.login", user)
+        audit.record(session, actor, "auth.login", user, **details)
 
 
 def end_sessions(session: Session, user: Account) -> None:

@@ -73,3 +73,44 @@ def finish() -> None:
     session.clear()
     if locale:
         session["locale"] = locale
+
+
+# --- a sign-in waiting for its second step ----------------------------------------------
+# After the password (or a link) a user with two-step sign-in is not signed in yet: the
+# session holds who they are, their session version and a deadline, until a code is given.
+
+PENDING = "pending_login"
+PENDING_SECONDS = 5 * 60
+
+
+def begin_pending(user: StaffUser | ClientUser, *, method: str, next_url: str | None) -> None:
+    """Whoever was signed in here is not any more; the code is asked within 5 minutes."""
+    finish()
+    session[PENDING] = {"kind": user.kind, "id": user.id, "version": user.session_version,
+                        "until": clock.now().timestamp() + PENDING_SECONDS,
+                        "next": next_url or "", "method": method}
+
+
+def pending() -> dict:
+    """What the session says about a pending sign-in (empty when there is none)."""
+    return dict(session.get(PENDING) or {})
+
+
+def pending_user() -> StaffUser | ClientUser | None:
+    """The user who owes a code, while the 5 minutes last and nothing ended their sessions
+    meanwhile (a password reset, sign out everywhere, deactivation)."""
+    waiting = pending()
+    model = _MODELS.get(waiting.get("kind", ""))
+    practice = g.get("practice")
+    if model is None or practice is None or waiting.get("until", 0) <= clock.now().timestamp():
+        return None
+    user = db.session.scalar(select(model).where(model.id == waiting.get("id"),
+                                                 model.practice_id == practice.id))
+    if user is None or not user.active or user.session_version != waiting.get("version") \
+            or not user.two_factor_enabled:
+        return None
+    return user
+
+
+def end_pending() -> None:
+    session.pop(PENDING, None)

@@ -15,7 +15,9 @@ STATUSES = {
     "active": _l("Active"),
     "blocked": _l("Blocked"),
     "ended": _l("Ended"),
+    "left": _l("Ended by the client"),
 }
+PAYERS = {"practice": _l("the practice"), "client": _l("the client")}
 
 
 class Client(Base):
@@ -38,6 +40,13 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     tier: Mapped[str] = mapped_column(String(20), default="standard")
     status: Mapped[str] = mapped_column(String(10), default="active")
+    payer: Mapped[str] = mapped_column(String(10), default="practice", server_default="practice")
+    # When the client confirmed online collaboration (its first days are free).
+    portal_since: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # After an end, the client's data is deleted on this date unless staff postpone it.
+    purge_after: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 

@@ -13,6 +13,7 @@ from portal.clients import billing, service, tiers
 from portal.clients.forms import BulkTierForm, ClientForm, ContactForm, NewClientForm, TierForm
 from portal.clients.models import STATUSES
 from portal.clients.service import ClientFilter, NotAllowed, Selection
+from portal.documents import service as documents
 from portal.engagements import service as engagements
 from portal.engagements.forms import EngagementForm
 from portal.engagements.models import STATUSES as ENGAGEMENT_STATUSES
@@ -98,6 +99,7 @@ def _card(client, **forms):  # type: ignore[no-untyped-def]
         engagement_statuses=ENGAGEMENT_STATUSES,
         feature_labels=tiers.FEATURE_LABELS, has_portal=tiers.has(client, "portal"),
         may_add_contact=service.may_add_contact(client, len(contacts)),
+        documents=documents.summary(db.session, client),
         today=_today(), status=forms.pop("status", 200), **forms)
 
 
@@ -247,24 +249,30 @@ def _month() -> date:
         return _today().replace(day=1)
 
 
+def _statement() -> billing.Statement:
+    prices, extra = billing.prices_from(current_app.config)
+    return billing.statement(db.session, current_user.practice_id, _month(), prices, extra,
+                             current_app.config["FREE_DAYS"])
+
+
 @bp.get("/office/billing")
 @access.staff(role="admin")
 def billing_page():  # type: ignore[no-untyped-def]
-    prices, extra = billing.prices_from(current_app.config)
-    month = _month()
-    statement = billing.statement(db.session, current_user.practice_id, month, prices, extra)
+    statement = _statement()
     return render("clients/billing.html", statement=statement, labels=tiers.LABELS,
-                  month=month, this_month=_today().replace(day=1))
+                  month=statement.month, this_month=_today().replace(day=1),
+                  free_days=current_app.config["FREE_DAYS"])
 
 
 @bp.get("/office/billing.csv")
 @access.staff(role="admin")
 def billing_csv():  # type: ignore[no-untyped-def]
-    prices, extra = billing.prices_from(current_app.config)
-    month = _month()
-    statement = billing.statement(db.session, current_user.practice_id, month, prices, extra)
-    response = make_response(billing.as_csv(statement))
+    statement = _statement()
+    payer = request.args.get("payer") if request.args.get("payer") in ("practice", "client") \
+        else None
+    response = make_response(billing.as_csv(statement, payer))
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = \
-        f'attachment; filename="statement-{g.practice.slug}-{month:%Y-%m}.csv"'
+        f'attachment; filename="statement-{g.practice.slug}-{statement.month:%Y-%m}' \
+        f'{"-" + payer if payer else ""}.csv"'
     return response

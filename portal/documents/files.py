@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, abort, current_app, request, send_file
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from portal.clock import now
 from portal.documents.storage import FileMissing, Storage, storage_from_url
 
 log = logging.getLogger(__name__)
+GC_EVERY = timedelta(hours=1)  # listing every stored file is not for every worker pass
 
 
 def init_app(app: Flask) -> None:
@@ -45,3 +49,28 @@ def send_stored(key: str, *, size: int, sha256: str, filename: str, mimetype: st
         response.headers[name.replace("_", "-")] = value
     return response.make_conditional(request.environ, accept_ranges=True,
                                      complete_length=size)
+
+
+def grace(app: Flask) -> timedelta:
+    return timedelta(hours=app.config["STORAGE_GRACE_HOURS"])
+
+
+def register_sweep(app: Flask) -> None:
+    """The worker purges documents deleted longer ago than their retention on every pass,
+    and at most once an hour removes stored files no row points to (older than the grace
+    period). `portal storage gc` does both at once."""
+    from portal.documents import service
+    from portal.notifications import worker
+
+    last: dict[str, datetime] = {}
+
+    def sweep(session: Session) -> int:
+        store = app.extensions["portal.storage"]
+        done = service.purge_deleted(session, store)
+        moment = now()
+        if "gc" not in last or moment - last["gc"] >= GC_EVERY:
+            last["gc"] = moment
+            done += service.collect_garbage(session, store, grace(app))
+        return done
+
+    worker.register_sweep(app, "documents", sweep)

@@ -140,6 +140,8 @@ def share_report(session: Session, actor: Actor, practice: Any, engagement: Enga
     """Share the newest report version for viewing or for approval."""
     if not tiers.has(client, "share_reports"):
         raise ApprovalError("tier")
+    if client.status != "active":
+        raise ApprovalError("inactive")
     if not signers:
         raise ApprovalError("no_signers")
     if mode == "approval" and (deadline is None or deadline <= now()):

@@ -25,7 +25,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class EngagementForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, str(v)) for k, v in KINDS.items()])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KINDS.items()])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)],
                         render_kw={"inputmode": "numeric"})
     title = StringField(_l("Title"), validators=[Length(max=200)],
@@ -55,8 +55,8 @@ class ReportForm(FlaskForm):
 
 class ShareForm(FlaskForm):
     mode = RadioField(_l("Share"), default="approval", choices=[
-        SelectChoice("approval", str(_l("for approval: the client approves or rejects it"))),
-        SelectChoice("view", str(_l("for viewing only")))])
+        SelectChoice("approval", _l("for approval: the client approves or rejects it")),
+        SelectChoice("view", _l("for viewing only"))])
     deadline = DateField(_l("Approve before"), validators=[Optional()])
     signers = SelectMultipleField(_l("Who receives it"), coerce=int, validate_choice=True,
                                   widget=ListWidget(prefix_label=False),

@@ -39,7 +39,7 @@ class Engagement(Base):
     __tablename__ = "engagements"
     __table_args__ = (
         Index("ix_engagements_practice_status", "practice_id", "status", "deadline"),
-        Index("ix_engagements_practice_deadline", "practice_id", "deadline"),
+        Index("ix_engagements_practice_deadline", "practice_id", "deadline", "status"),
         Index("ix_engagements_client", "client_id", "year"),
     )
 
@@ -68,6 +68,12 @@ class Engagement(Base):
 
     def is_overdue(self, today: date) -> bool:
         return bool(self.deadline and self.deadline < today and self.status not in FINISHED)
+
+
+# The overview's order, first deadline first and none last, read straight from an index
+# that also holds the status, so filtering on it needs no lookups in the table.
+URGENCY = (Engagement.deadline.is_(None), Engagement.deadline, Engagement.id)
+Index("ix_engagements_practice_urgency", Engagement.practice_id, *URGENCY, Engagement.status)
 
 
 class ReportVersion(Base):

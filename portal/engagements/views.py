@@ -226,6 +226,8 @@ def _refusal(refusal: approvals.ApprovalError) -> str:
         "no_signers": _("Choose at least one person to receive the report."),
         "deadline": _("Choose a deadline after today."),
         "no_version": _("Upload the report first."),
+        "inactive": _("This client is blocked or the collaboration has ended: nothing can be "
+                      "shared."),
     }
     return messages.get(refusal.reason, _("That did not work. Please reload the page."))
 
@@ -387,6 +389,7 @@ def portal_decide(client_id: int, share_id: int):  # type: ignore[no-untyped-def
                                                                 share_id)
     if signer is None:
         abort(404)  # a colleague at the company may look, not decide for someone else
+    access.require_active(client)
     decider = approvals.Decider(label=current_user.email, through="portal",
                                 ip=request.remote_addr, user_agent=request.user_agent.string,
                                 client_user_id=current_user.id)

@@ -16,6 +16,8 @@ from portal.accounts.passwords import hash_password
 from portal.audit.models import AuditEvent
 from portal.clients.models import Client
 from portal.db import transaction
+from portal.documents import service as documents_service
+from portal.documents.models import Document
 from portal.engagements.models import Engagement, Share
 from portal.notifications.models import ClientTask
 from portal.paging import Page, clamp
@@ -98,9 +100,10 @@ class HistoryFilter:
         return {k: v for k, v in (("year", self.year), ("kind", self.kind)) if v}
 
 
-def history(session: Session, client: Client, flt: HistoryFilter, page: int
-            ) -> tuple[Page, list[int]]:
-    """The company's engagements, newest year first, each with what was shared and decided."""
+def history(session: Session, client: Client, flt: HistoryFilter, page: int, *,
+            viewer_id: int | None = None) -> tuple[Page, list[int], list[Document]]:
+    """The company's engagements, newest year first, each with what was shared and decided;
+    and the latest documents the practice shared with the viewer."""
     where = [Engagement.client_id == client.id]
     if flt.year:
         where.append(Engagement.year == flt.year)
@@ -122,4 +125,7 @@ def history(session: Session, client: Client, flt: HistoryFilter, page: int
     years = [y for (y,) in session.execute(
         select(Engagement.year).where(Engagement.client_id == client.id).distinct()
         .order_by(Engagement.year.desc()))]
-    return Page([(e, shares[e.id]) for e in rows], total, page, HISTORY_PAGE_SIZE), years
+    documents = documents_service.shared_documents(
+        session, client, viewer_id, year=flt.year, kind=flt.kind) if viewer_id else []
+    return (Page([(e, shares[e.id]) for e in rows], total, page, HISTORY_PAGE_SIZE), years,
+            documents)

@@ -22,6 +22,9 @@ bp = Blueprint("home", __name__)
 # Where each kind of open action is done, by the id of the row it is about.
 ACTION_PAGES = {
     "approval": ("engagements.portal_task", "share_id"),
+    "document_request": ("documents.portal_index", "request"),
+    "questionnaire": ("questionnaires.fill", "assignment_id"),
+    "question_list": ("questionnaires.answer_questions", "list_id"),
 }
 
 
@@ -63,10 +66,11 @@ def history(client_id: int):  # type: ignore[no-untyped-def]
     flt = service.HistoryFilter(year=request.args.get("year", type=int),
                                 kind=request.args.get("kind") if request.args.get("kind")
                                 in KINDS else None)
-    page, years = service.history(db.session, client, flt,
-                                  request.args.get("page", 1, type=int))
+    page, years, documents = service.history(db.session, client, flt,
+                                             request.args.get("page", 1, type=int),
+                                             viewer_id=current_user.id)
     return render("home/history.html", client=client, page=page, years=years, flt=flt,
-                  kinds=KINDS)
+                  kinds=KINDS, documents=documents)
 
 
 @bp.get("/c/<int:client_id>/people")
@@ -85,6 +89,7 @@ def _people(client, form=None, status=200):  # type: ignore[no-untyped-def]
 
 
 def _owner_of(client) -> None:  # type: ignore[no-untyped-def]
+    access.require_active(client)
     if not access.is_owner(current_user, client):
         abort(403)
 

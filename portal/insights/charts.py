@@ -470,6 +470,74 @@ def _bar_layout(kind: str, title: Any, description: Any, categories: list[str],
     return chart
 
 
+# --- Bars lying down (categories with long names) -------------------------------------------
+
+HBAR_LABEL_SHARE = 0.42  # of the width, for the category names
+HBAR_BAR = 22.0
+HBAR_GAP = 4.0
+HBAR_ROW_GAP = 14.0
+
+
+def hbar_chart(title: Any, description: Any, categories: Sequence[str],
+               series: Iterable[Any] | Mapping[str, Sequence[Any]], fmt: Formatter, *,
+               chart_id: str | None = None, category_header: Any = None) -> Chart:
+    """A row per category: its name on the left (on up to three lines), a bar per series, and
+    each value in a column on the right. Long Dutch names stay readable on a phone, where
+    upright bars would need slanted labels. Negative values run left of the zero line."""
+    categories = [str(c) for c in categories]
+    series_list = _as_series(series)
+    _check_lengths(categories, series_list)
+    values = [v for s in series_list for v in s.values if v is not None]
+    k = max(len(series_list), 1)
+    texts = {(i, j): fmt(v) for j, s in enumerate(series_list) for i, v in enumerate(s.values)
+             if v is not None}
+    label_width = WIDTH * HBAR_LABEL_SHARE
+    value_width = max((_text_width(t) for t in texts.values()), default=0.0)
+    left, right = label_width + PAD, WIDTH - PAD - value_width - PAD
+    low, high = min(min(values, default=ZERO), ZERO), max(max(values, default=ZERO), ZERO)
+    if low == high:
+        high = Decimal(1)
+
+    def x(value: Decimal) -> float:
+        return left + float((value - low) / (high - low)) * (right - left)
+
+    chart = Chart("hbar", make_chart_id(title, description, chart_id, categories, series_list),
+                  title, description, WIDTH, 0,
+                  _table(title, categories, series_list, fmt, category_header))
+    max_chars = int((label_width - PAD) / (FONT * CHAR))
+    block = k * HBAR_BAR + (k - 1) * HBAR_GAP
+    top = PAD
+    for i, category in enumerate(categories):
+        lines = _wrap(category, max_chars, max_lines=3)
+        height = max(len(lines) * LINE, block)
+        label_top = top + (height - len(lines) * LINE) / 2
+        chart.category_labels.append(Label(
+            tuple(Span(PAD, _r(label_top + FONT * 0.9 + n * LINE), line)
+                  for n, line in enumerate(lines)), "chart__category chart__text--start"))
+        bar_top = top + (height - block) / 2
+        for j, s in enumerate(series_list):
+            value = s.values[i]
+            y = bar_top + j * (HBAR_BAR + HBAR_GAP)
+            if value is None:
+                continue
+            start, end = sorted((x(ZERO), x(value)))
+            tip = f"{category}: {texts[i, j]}" if k == 1 else (
+                f"{s.name}, {category}: {texts[i, j]}")
+            css = f"chart__bar {_series_class(j)}" + (" chart__bar--negative" if value < 0
+                                                       else "")
+            chart.bars.append(Box(_r(start), _r(y), _r(max(end - start, 1.0)), HBAR_BAR, css,
+                                  tip, value))
+            chart.value_labels.append(Label(
+                (Span(_r(WIDTH - PAD), _r(y + HBAR_BAR / 2 + FONT * 0.35), texts[i, j]),),
+                "chart__value chart__text--end"))
+        top += height + HBAR_ROW_GAP
+    zero_x = _r(x(ZERO))
+    chart.zero = Rule(zero_x, PAD / 2, zero_x, _r(top - HBAR_ROW_GAP + PAD / 2), "chart__zero")
+    chart.legend, legend_height = _legend([s.name for s in series_list], top)
+    chart.height = _r(top + legend_height + PAD)
+    return chart
+
+
 # --- Line chart ----------------------------------------------------------------------------
 
 def line_chart(title: Any, description: Any, categories: Sequence[str],
@@ -559,6 +627,7 @@ def stacked_bar(title: Any, description: Any, stacks: Iterable[Any], fmt: Format
                   description, WIDTH, 0, table, zero_y=zero_y,
                   zero=Rule(_r(xs[0] - 6), zero_y, _r(xs[-1] + column + 6), zero_y,
                             "chart__zero"))
+    name_lines = 1
     for index, stack in enumerate(stack_list):
         x = xs[index]
         up = down = ZERO
@@ -583,11 +652,19 @@ def stacked_bar(title: Any, description: Any, stacks: Iterable[Any], fmt: Format
             placed.append((y + height / 2, next(lines_iter)))
         if index < len(areas):
             _side_labels(chart, placed, areas[index], x, column, top, top + plot)
+        # The name under its column: with two columns each name has its half of the
+        # canvas, running outwards from the gap between them, on up to two lines.
+        if len(stack_list) == 2:
+            anchor, text_x = ("end", x + column) if index == 0 else ("start", x)
+            room = (WIDTH / 2 - PAD) if index == 0 else (WIDTH - PAD - x)
+        else:
+            anchor, text_x, room = "middle", x + column / 2, column + gap
+        lines = _wrap(stack.label, int(room / (FONT * CHAR)))
+        name_lines = max(name_lines, len(lines))
         chart.category_labels.append(Label(
-            (Span(_r(x + column / 2), _r(top + plot + PAD + FONT * 0.8),
-                  _fit(stack.label, int((column + gap) / (FONT * CHAR)))),),
-            "chart__category chart__text--middle"))
-    chart.height = _r(top + plot + PAD + LINE + PAD)
+            tuple(Span(_r(text_x), _r(top + plot + PAD + FONT * 0.8 + n * LINE), line)
+                  for n, line in enumerate(lines)), f"chart__category chart__text--{anchor}"))
+    chart.height = _r(top + plot + PAD + name_lines * LINE + PAD)
     return chart
 
 
@@ -625,7 +702,7 @@ def _side_labels(chart: Chart, placed: list[tuple[float, list[str]]],
 # --- Jinja ---------------------------------------------------------------------------------
 
 LAYOUTS = SimpleNamespace(bar=bar_chart, grouped_bar=grouped_bar_chart, line=line_chart,
-                          stacked=stacked_bar, table=data_table)
+                          stacked=stacked_bar, table=data_table, hbar=hbar_chart)
 
 
 def register(env: Any) -> None:

@@ -413,6 +413,45 @@ def _named_column(header: Sequence[str], name: str) -> int | None:
     return names.index(wanted) if wanted in names else None
 
 
+@dataclass
+class SeriesHeader:
+    """The columns of a client's CSV, for the column mapping step, with the ones that look
+    like its date and amount."""
+
+    columns: list[str] = field(default_factory=list)
+    date_column: str | None = None
+    amount_column: str | None = None
+    error: LineError | None = None
+    samples: list[list[str]] = field(default_factory=list)  # a few rows under the header
+
+
+def series_header(data: bytes, *, sample_rows: int = 3) -> SeriesHeader:
+    """The header row (recognised by its names, else the first row) and a few rows below."""
+    text, _encoding = decode(data)
+    if not text.strip():
+        return SeriesHeader(error=LineError(None, "The file is empty."))
+    delimiter, header_index, score = _sniff(text, SERIES_COLUMNS)
+    rows = [r for r in csv.reader(text[:20000].splitlines()[:_SNIFF_ROWS + sample_rows],
+                                  delimiter=delimiter)]
+    if score == 0:  # no name we know: the first row as wide as the table (not a title)
+        widths = [len(r) for r in rows if any(c.strip() for c in r)]
+        width = max(set(widths), key=widths.count) if widths else 0
+        header_index = next((i for i, r in enumerate(rows) if len(r) == width), 0)
+    header = [cell.strip() for cell in rows[header_index]] if rows else []
+    named = [c for c in header if c]
+    if len(named) < 2 or len(set(named)) != len(named):
+        return SeriesHeader(named, error=LineError(None, (
+            "The first row needs a name above each column, each name once, and at least two "
+            "columns: a date and an amount.")))
+    roles = _roles(header, SERIES_COLUMNS)
+    samples = [r for r in rows[header_index + 1:] if any(c.strip() for c in r)][:sample_rows]
+    return SeriesHeader(
+        named,
+        header[roles[DATE]] if DATE in roles else None,
+        header[roles[AMOUNT]] if AMOUNT in roles else None,
+        samples=samples)
+
+
 def parse_series(data: bytes, *, date_column: str | None = None,
                  amount_column: str | None = None) -> SeriesResult:
     """Amounts per calendar month from a client's CSV (till revenue, bank balances, ...).

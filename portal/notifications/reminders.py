@@ -26,7 +26,7 @@ from portal.notifications.models import ClientTask
 from portal.notifications.service import enqueue_many
 
 DEFAULT_DAYS = (-7, -2, 1)
-INACTIVE_CLIENTS = ("blocked", "ended")
+INACTIVE_CLIENTS = ("blocked", "ended", "left")
 
 # Read by name: the engine sits below the feature packages and imports none of them.
 _practices = table("practices", column("id"), column("reminder_days", JSON))

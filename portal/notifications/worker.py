@@ -175,8 +175,10 @@ class Worker:
             done = session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message.id, OutboxMessage.state == "sending")
+                # The bodies go: they may hold one-time links, and a copy of the database
+                # must not yield a working one. Subject and recipient stay for the record.
                 .values(state="sent", sent_at=now(), attempts=OutboxMessage.attempts + 1,
-                        last_error=None)
+                        last_error=None, text_body="", html_body="")
             ).rowcount
         result.sent += done
 

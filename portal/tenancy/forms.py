@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
@@ -92,6 +92,11 @@ class SettingsForm(FlaskForm):
                           validators=[Optional(), Email(), Length(max=254)],
                           description=_l("Where replies to our mails go."),
                           render_kw={"autocomplete": "email"})
+    require_staff_2fa = BooleanField(
+        _l("Require two-step sign-in for staff"),
+        description=_l("Staff then confirm each sign-in with a code from an app on their "
+                       "phone. Who has not set it up is asked to do so before anything "
+                       "else, you too."))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

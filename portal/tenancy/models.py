@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.clock import now
@@ -34,6 +34,8 @@ class Practice(Base):
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [-7, -2, 1])
     reply_to: Mapped[str | None] = mapped_column(String(254))
     mail_sender_name: Mapped[str | None] = mapped_column(String(200))
+    # Staff must set up two-factor sign-in before they can use the back office.
+    require_staff_2fa: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 

@@ -26,7 +26,8 @@ BARE = object()  # the base domain itself: no practice, only the landing page
 
 LOCALES = ("nl", "en")
 SETTINGS = ("name", "locale", "theme", "brand_color", "accent_color", "background_color",
-            "welcome_text", "reminder_text", "reminder_days", "mail_sender_name", "reply_to")
+            "welcome_text", "reminder_text", "reminder_days", "mail_sender_name", "reply_to",
+            "require_staff_2fa")
 REMINDER_DAY_RANGE = (-60, 60)
 MAX_REMINDER_MOMENTS = 10
 LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WebP"}

@@ -100,18 +100,19 @@ def test_statement_counts_billable_clients_per_tier_and_extra_users(signed_in, m
     plus = make.client(practice, tiers.COLLABORATE_PLUS, created_at=jan)
     for n in range(3):  # one included, two extra
         make.client_user(practice, plus, email=f"p{n}@plus.example")
-    make.client(practice, tiers.COLLABORATE, created_at=jan, status="ended")
+    make.client(practice, tiers.COLLABORATE, created_at=jan, status="ended",
+                ended_at=datetime(2026, 1, 20, tzinfo=UTC))
     make.client(practice, tiers.COLLABORATE, created_at=datetime(2026, 3, 1, tzinfo=UTC))
     page = signed_in.get("/office/billing?month=2026-02").get_data(as_text=True)
     assert "Statement for February 2026" in page
     # 0.80 + 1.10 + 1.65 + 2 x 1.00
-    assert "€5.55" in page
+    assert "€5.55" in page  # all paid by the practice here
     rows = _statement_csv(signed_in, "2026-02")
-    assert rows[0][:4] == ["month", "client_number", "client", "tier"]
+    assert rows[0][:5] == ["month", "client_number", "client", "tier", "paid_by"]
     assert len(rows) == 1 + 3 + 1
     assert rows[-1][-1] == "5,55"
     plus_row = next(r for r in rows if r[3] == "collaborate_plus")
-    assert plus_row[5:] == ["2", "2,00", "3,65"]
+    assert plus_row[7:] == ["2", "2,00", "3,65"]
 
 
 def test_csv_does_not_let_a_name_become_a_spreadsheet_formula(signed_in, make, practice):

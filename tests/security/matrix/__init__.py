@@ -25,6 +25,9 @@ class Route:
     expect: dict[str, Any]
     data: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] = field(
         default_factory=dict)
+    # The request ends or replaces the actor's session (sign out everywhere, a sign-in
+    # link): the actor signs in again before the next row.
+    ends_session: bool = False
 
 
 def everyone(outcome: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Starting and ending online collaboration: offers, who pays, export, block, leave, purge."""

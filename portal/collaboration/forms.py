@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from portal.clients.forms import ClientForm, tier_choices
+
+
+class OfferStartForm(FlaskForm):
+    """Step 1: a new client record, or one the practice already keeps."""
+
+    which = RadioField(_l("For which company?"), default="existing", choices=[
+        SelectChoice("existing", _l("A client we already keep")),
+        SelectChoice("new", _l("A new client"))])
+    client_id = SelectField(_l("Client"), coerce=int, validate_choice=False)
+
+
+class OfferClientForm(ClientForm):
+    """Step 2 for a new client: its details (the contact follows)."""
+
+
+class OfferContactForm(FlaskForm):
+    """Step 2: the contact person, whose address becomes their login."""
+
+    contact_name = StringField(_l("Name of the contact"),
+                               validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail address of the contact"),
+                       validators=[DataRequired(), Email(), Length(max=254)],
+                       description=_l("This address becomes their login and receives the "
+                                      "confirmation mail: check it carefully."))
+    email_again = EmailField(_l("The same address again"),
+                             validators=[DataRequired(), EqualTo(
+                                 "email", _l("The two addresses differ."))])
+    locale = SelectField(_l("Language of the mail"), choices=[
+        SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
+
+
+class OfferTermsForm(FlaskForm):
+    """Step 3: the tier and who pays."""
+
+    tier = SelectField(_l("Tier"), choices=tier_choices)
+    payer = RadioField(_l("Who pays"), default="practice", choices=[
+        SelectChoice("practice", _l("The practice (on our statement)")),
+        SelectChoice("client", _l("The client (invoiced to them)"))])
+
+
+class ConfirmOfferForm(FlaskForm):
+    password = PasswordField(_l("Choose a password"), validators=[Optional()],
+                             render_kw={"autocomplete": "new-password"},
+                             description=_l("At least 12 characters. A few unrelated words "
+                                            "together are strong and easy to remember."))
+    repeat = PasswordField(_l("Repeat the password"), validators=[
+        Optional(), EqualTo("password", _l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class PayerForm(FlaskForm):
+    payer = RadioField(_l("Who pays"), choices=[
+        SelectChoice("practice", _l("The practice")),
+        SelectChoice("client", _l("The client"))])
+
+
+class PostponeForm(FlaskForm):
+    until = DateField(_l("Keep the data until"), validators=[DataRequired()])
+
+
+class LeaveForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})

@@ -1,0 +1,1 @@
+"""Questions to clients and prepare-by-client questionnaires."""

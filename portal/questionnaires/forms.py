@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.questionnaires.content import TYPES
+
+
+class TemplateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+
+
+class SectionForm(FlaskForm):
+    title = StringField(_l("Title of the part"), validators=[DataRequired(), Length(max=200)])
+    intro = TextAreaField(_l("Introduction"), validators=[Optional(), Length(max=2000)])
+
+
+class QuestionForm(FlaskForm):
+    type = SelectField(_l("Type"), choices=[SelectChoice(k, v) for k, v in TYPES.items()])
+    label = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
+    help = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=2000)])
+    required = BooleanField(_l("An answer is required"))
+    allow_na = BooleanField(_l("The client may answer \"not applicable\""))
+    options = TextAreaField(_l("Options"), validators=[Optional(), Length(max=4000)],
+                            description=_l("For a choice: one option per line."))
+    show_if_question = SelectField(_l("Show only when"), validate_choice=False)
+    show_if_value = StringField(_l("is answered with"), validators=[Optional(),
+                                                                    Length(max=200)],
+                                description=_l("e.g. yes, or one of the options"))
+
+    def fields(self) -> dict[str, object]:
+        condition = None
+        if self.show_if_question.data:
+            condition = {"question": self.show_if_question.data,
+                         "equals": (self.show_if_value.data or "").strip()}
+        return {"type": self.type.data, "label": self.label.data.strip(),
+                "help": (self.help.data or "").strip(), "required": self.required.data,
+                "allow_na": self.allow_na.data,
+                "options": (self.options.data or "").splitlines(), "show_if": condition}
+
+
+class SendForm(FlaskForm):
+    deadline = DateField(_l("Deadline"), validators=[DataRequired()])
+    message = TextAreaField(_l("Message in the mail"), validators=[Optional(),
+                                                                   Length(max=2000)])
+
+
+class ReopenForm(FlaskForm):
+    section = SelectField(_l("Part"), validate_choice=False)
+    comment = TextAreaField(_l("What should be added or changed"),
+                            validators=[DataRequired(), Length(max=2000)])
+
+
+class LooseQuestionForm(FlaskForm):
+    text = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=5000)])
+    engagement_id = SelectField(_l("About"), coerce=int, validate_choice=True)
+
+
+class SendQuestionsForm(FlaskForm):
+    deadline = DateField(_l("Answer before"), validators=[Optional()])
+    message = TextAreaField(_l("Message in the mail"), validators=[Optional(),
+                                                                   Length(max=2000)])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=10000)])
+
+
+class FollowUpForm(FlaskForm):
+    text = TextAreaField(_l("Follow-up question"), validators=[DataRequired(),
+                                                               Length(max=5000)])
+    question_id = HiddenField()

@@ -1,0 +1,344 @@
+"""Starting and ending online collaboration: the offer, who pays, block, leave, export,
+and deletion after the retention period."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import clock
+from portal import db as portal_db
+from portal.accounts.models import ClientUser, Membership
+from portal.audit.models import AuditEvent
+from portal.clients import tiers
+from portal.clients.models import Client
+from portal.collaboration import exports, offers, retention
+from portal.collaboration.models import ClientExport, Offer
+from portal.engagements.models import Engagement, ReportVersion
+from portal.notifications.models import ClientTask, OutboxMessage
+
+STRONG = "zonnebloem fietsbel koffiepot"
+
+
+@pytest.fixture
+def world(make):  # type: ignore[no-untyped-def]
+    practice = make.practice("demo", name="Bakker & Visser")
+    anna = make.staff(practice, "anna@demo.example", role="admin", name="Anna")
+    return {"practice": practice, "anna": anna,
+            "korst": make.client(practice, tiers.STANDARD, name="Bakkerij De Korst",
+                                 client_number="1001")}
+
+
+@pytest.fixture
+def office(client, world):  # type: ignore[no-untyped-def]
+    client.login_staff(world["anna"].email)
+    return client
+
+
+def _offer(office, client_id=None, new=None, email="sanne@korst.example",  # type: ignore[no-untyped-def]
+           tier="collaborate_plus", payer="client"):
+    """The wizard as staff click through it, step by step."""
+    page = "/office/offers/new"
+    if new:
+        step = office.submit(page, {"step": "start", "which": "new"}, page=page)
+        assert "The new client" in step.get_data(as_text=True)
+        carried = {"step": "client", **new}
+        office.submit(page, carried, page=page)
+        base = {k: v for k, v in new.items()}
+    else:
+        step = office.submit(page, {"step": "start", "which": "existing",
+                                    "client_id": client_id}, page=page)
+        assert "E-mail address of the contact" in step.get_data(as_text=True)
+        base = {"client_id": client_id}
+    office.submit(page, {"step": "contact", **base, "contact_name": "Sanne de Boer",
+                         "email": email, "email_again": email, "locale": "en"}, page=page)
+    contact = {"contact_name": "Sanne de Boer", "email": email, "locale": "en"}
+    review = office.submit(page, {"step": "terms", **base, **contact, "tier": tier,
+                                  "payer": payer}, page=page)
+    assert email in review.get_data(as_text=True)  # shown again before sending
+    return office.submit(page, {"step": "send", **base, **contact, "tier": tier,
+                                "payer": payer}, page=page)
+
+
+def _link(db, address: str) -> str:  # type: ignore[no-untyped-def]
+    with db() as s:
+        body = s.scalars(select(OutboxMessage.text_body).where(
+            OutboxMessage.recipient == address, OutboxMessage.kind == "offer")
+            .order_by(OutboxMessage.id.desc())).first()
+    return re.search(r"http://demo\.localhost(/offer/\S+)", body).group(1)
+
+
+def test_offer_to_an_existing_client_confirmed_with_a_new_login(office, app, world, db):
+    response = _offer(office, client_id=world["korst"].id)
+    assert response.status_code == 303
+    with db() as s:
+        offer = s.scalar(select(Offer))
+        assert (offer.state, offer.tier, offer.payer) == ("pending", "collaborate_plus",
+                                                          "client")
+        assert s.get(Client, world["korst"].id).tier == "standard"  # still wholly ours
+        assert s.scalar(select(ClientTask)).kind == "offer"
+    link = _link(db, "sanne@korst.example")
+    browser = app.test_client()
+    page = browser.get(link).get_data(as_text=True)
+    assert "Bakkerij De Korst" in page and "Choose a password" in page
+    weak = browser.submit(link, {"password": "welkom", "repeat": "welkom"})
+    assert weak.status_code == 422
+    done = browser.submit(link, {"password": STRONG, "repeat": STRONG})
+    assert done.status_code == 303
+    assert "Bakkerij De Korst" in browser.get(done.headers["Location"]).get_data(as_text=True)
+    with db() as s:
+        client = s.get(Client, world["korst"].id)
+        assert (client.tier, client.payer, client.contact_email) == (
+            "collaborate_plus", "client", "sanne@korst.example")
+        assert client.portal_since is not None
+        user = s.scalar(select(ClientUser))
+        assert s.scalar(select(Membership.role).where(Membership.client_user_id == user.id)) \
+            == "owner"
+        assert s.scalar(select(Offer)).state == "confirmed"
+        assert s.scalar(select(ClientTask)).state == "done"
+        kinds = {m.kind for m in s.scalars(select(OutboxMessage))}
+    assert {"offer", "offer_confirmed", "offer_confirmed_staff"} <= kinds
+    assert app.test_client().get(link).status_code == 410
+
+
+def test_offer_for_a_new_client_record(office, db):
+    _offer(office, new={"name": "Slagerij Vers", "client_number": "2002", "kvk_number": "",
+                        "contact_name": "", "contact_email": ""}, email="piet@vers.example")
+    with db() as s:
+        client = s.scalar(select(Client).where(Client.client_number == "2002"))
+        assert client.name == "Slagerij Vers"
+        assert s.scalar(select(Offer)).client_id == client.id
+
+
+def test_a_second_company_joins_the_same_login(office, app, make, world, db):
+    _offer(office, client_id=world["korst"].id)
+    browser = app.test_client()
+    browser.submit(_link(db, "sanne@korst.example"), {"password": STRONG, "repeat": STRONG})
+    second = make.client(world["practice"], tiers.STANDARD, name="Koffiebar Korst")
+    _offer(office, client_id=second.id)
+    link = _link(db, "sanne@korst.example")
+    page = browser.get(link).get_data(as_text=True)
+    assert "You already have a login here" in page
+    browser.submit(link, {})
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(ClientUser)) == 1
+        assert s.scalar(select(func.count()).select_from(Membership)) == 2
+    assert "Koffiebar Korst" in browser.get("/").get_data(as_text=True)
+
+
+def test_an_offer_expires_after_21_days_once_and_its_sender_hears(office, app, world, db):
+    _offer(office, client_id=world["korst"].id)
+    link = _link(db, "sanne@korst.example")
+    clock.freeze(clock.now() + timedelta(days=21, minutes=1))
+    try:
+        with app.app_context():
+            assert offers.expire(portal_db.session) == 1
+            assert offers.expire(portal_db.session) == 0
+        assert app.test_client().get(link).status_code == 410
+    finally:
+        clock.freeze(None)
+    with db() as s:
+        assert s.scalar(select(Offer)).state == "expired"
+        assert s.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "offer_expired")).recipient == "anna@demo.example"
+
+
+def test_cancelling_an_offer_kills_its_link_at_once(office, app, world, db):
+    _offer(office, client_id=world["korst"].id)
+    link = _link(db, "sanne@korst.example")
+    with db() as s:
+        offer_id = s.scalar(select(Offer.id))
+    office.submit(f"/office/offers/{offer_id}/cancel", page="/office/offers")
+    response = app.test_client().get(link)
+    assert response.status_code == 410
+    again = office.submit(f"/office/offers/{offer_id}/send-again", page="/office/offers",
+                          follow_redirects=True)
+    assert "Only a waiting or expired offer can be sent again." in again.get_data(as_text=True)
+
+
+def test_who_pays_is_changed_told_and_split_on_the_statement(office, make, world, db):
+    plus = make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Zelfbetaler",
+                       payer="client")
+    make.client_user(world["practice"], plus, email="eigen@zelf.example")
+    make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Nieuw Online",
+                portal_since=clock.now() - timedelta(days=3))
+    panel = f"/office/clients/{world['korst'].id}/collaboration"
+    office.submit(f"/office/clients/{world['korst'].id}/payer", {"payer": "client"},
+                  page=panel)
+    with db() as s:
+        assert s.get(Client, world["korst"].id).payer == "client"
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "client.payer_changed"))
+    page = office.get("/office/billing").get_data(as_text=True)
+    assert "Paid by the clients themselves" in page and "Zelfbetaler" in page
+    assert "Free: in their first 30 days online" in page
+    text = office.get("/office/billing.csv?payer=client").get_data(as_text=True)
+    assert "Zelfbetaler" in text and "Nieuw Online" not in text
+
+
+def _portal_client(make, world, name="Online B.V."):  # type: ignore[no-untyped-def]
+    company = make.client(world["practice"], tiers.COLLABORATE_PLUS, name=name)
+    slug = name.split()[0].lower()
+    user = make.client_user(world["practice"], company, email=f"owner@{slug}.example")
+    return company, user
+
+
+def test_block_shuts_the_company_out_and_unblock_lets_it_back(office, app, make, world):
+    company, user = _portal_client(make, world)
+    portal = app.test_client()
+    portal.login_client(user.email)
+    assert portal.get(f"/c/{company.id}/").status_code == 200
+    panel = f"/office/clients/{company.id}/collaboration"
+    office.submit(f"/office/clients/{company.id}/collaboration/block", page=panel)
+    assert portal.get(f"/c/{company.id}/").status_code == 404
+    office.submit(f"/office/clients/{company.id}/collaboration/unblock", page=panel)
+    assert portal.get(f"/c/{company.id}/").status_code == 200
+
+
+def test_blocking_kills_the_links_of_shared_reports(office, app, make, world, db):
+    company = make.client(world["practice"], tiers.COLLABORATE)
+    version = make.report(make.engagement(company))
+    share = make.share(version, company, "sanne@x.example")
+    with db() as s:
+        from portal.engagements.models import Signer
+
+        signer = s.scalar(select(Signer).where(Signer.share_id == share.id))
+    token = make.link(world["practice"], "approval", signer.email,
+                      ("share_signers", signer.id))
+    office.submit(f"/office/clients/{company.id}/collaboration/block",
+                  page=f"/office/clients/{company.id}/collaboration")
+    assert app.test_client().get(f"/l/{token}").status_code == 410
+
+
+def test_the_client_leaves_with_its_password_and_keeps_reading(office, app, make, world, db):
+    company, user = _portal_client(make, world)
+    engagement = make.engagement(company)
+    make.report(engagement)
+    portal = app.test_client()
+    portal.login_client(user.email)
+    page = f"/c/{company.id}/collaboration"
+    wrong = portal.submit(f"/c/{company.id}/leave", {"password": "not mine"}, page=page)
+    assert wrong.status_code == 422 and "not your password" in wrong.get_data(as_text=True)
+    from tests.factories import PASSWORD
+
+    portal.submit(f"/c/{company.id}/leave", {"password": PASSWORD}, page=page)
+    with db() as s:
+        client = s.get(Client, company.id)
+        assert client.status == "left" and client.purge_after is not None
+        assert s.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "client_left")).recipient == "anna@demo.example"
+    assert portal.get(f"/c/{company.id}/history").status_code == 200  # still readable
+    card = f"/office/engagements/{engagement.id}"
+    shared = office.submit(f"{card}/shares", {"mode": "view", "signers": [],
+                                              "extra_emails": "x@online.example"}, page=card)
+    assert shared.status_code == 422 and "nothing can be shared" in shared.get_data(
+        as_text=True)
+
+
+def test_an_export_holds_every_file_with_its_hash(office, app, make, world, db):
+    company, _user = _portal_client(make, world)
+    engagement = make.engagement(company)
+    version = make.report(engagement, data=b"%PDF-1.4 het echte rapport %%EOF")
+    document = make.document(company, data=b"datum;bedrag\n2025-01-31;1.234,56\n")
+    office.submit(f"/office/clients/{company.id}/export",
+                  page=f"/office/clients/{company.id}/collaboration")
+    with app.app_context():
+        assert exports.build_queued(portal_db.session,
+                                    app.extensions["portal.storage"]) == 1
+    with db() as s:
+        export = s.scalar(select(ClientExport))
+        assert export.state == "ready"
+    download = office.get(f"/office/exports/{export.id}/download")
+    assert download.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    manifest = json.loads(archive.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    report = next(e for e in manifest["files"] if e["path"].startswith("reports/"))
+    assert report["sha256"] == version.sha256
+    kept = next(e for e in manifest["files"] if e["path"].startswith("documents/2025/"))
+    assert kept["sha256"] == document.sha256
+    assert "index.html" in archive.namelist() and "approvals.json" in archive.namelist()
+
+
+def test_staff_who_are_not_admins_cannot_download_exports(client, make, world):
+    joost = make.staff(world["practice"], "joost@demo.example", role="staff")
+    client.login_staff(joost.email)
+    assert client.get("/office/exports").status_code == 403
+
+
+def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with db() as s:
+        return {name: s.scalar(select(func.count()).select_from(model)) for name, model in (
+            ("clients", Client), ("engagements", Engagement), ("versions", ReportVersion),
+            ("users", ClientUser), ("memberships", Membership))}
+
+
+def test_retention_deletes_everything_of_the_client_and_nothing_else(office, app, make,
+                                                                     world, db):
+    company, _user = _portal_client(make, world)
+    version = make.report(make.engagement(company))
+    document = make.document(company)
+    keep, _keeper = _portal_client(make, world, "Blijft B.V.")
+    make.report(make.engagement(keep))
+    panel = f"/office/clients/{company.id}/collaboration"
+    office.submit(f"/office/clients/{company.id}/collaboration/end", page=panel)
+    before = _counts(db)
+    store = app.extensions["portal.storage"]
+    clock.freeze(clock.now() + timedelta(days=90, minutes=1))
+    try:
+        with app.app_context():
+            assert retention.sweep(portal_db.session, store) == 1
+            assert retention.sweep(portal_db.session, store) == 0  # twice: no harm
+    finally:
+        clock.freeze(None)
+    after = _counts(db)
+    assert {k: before[k] - after[k] for k in before} == {
+        "clients": 1, "engagements": 1, "versions": 1, "users": 1, "memberships": 1}
+    assert not store.exists(version.storage_key) and not store.exists(document.storage_key)
+    with db() as s:
+        automatic = s.scalar(select(ClientExport).where(ClientExport.automatic.is_(True)))
+        assert automatic.state == "ready" and store.exists(automatic.storage_key)
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "client.purged"))
+        assert event.data["deleted"]["engagements"] == 1
+        assert s.get(Client, keep.id) is not None
+
+
+def test_dry_run_lists_what_would_go_and_deletes_nothing(office, app, make, world, db):
+    from portal.cli import cli
+
+    company, _user = _portal_client(make, world)
+    office.submit(f"/office/clients/{company.id}/collaboration/end",
+                  page=f"/office/clients/{company.id}/collaboration")
+    result = app.test_cli_runner().invoke(cli, ["retention", "--dry-run"])
+    assert result.exit_code == 0 and "Online B.V." in result.output
+    assert "an export for the practice first" in result.output
+    with db() as s:
+        assert s.get(Client, company.id) is not None
+
+
+def test_a_client_that_left_gets_no_automatic_export(app, make, world, db):
+    company, user = _portal_client(make, world)
+    with app.app_context():
+        from portal.collaboration import ending
+        from portal.tenancy.models import Practice
+        from tests.factories import PASSWORD
+
+        ending.leave(portal_db.session, portal_db.session.get(Practice, world["practice"].id),
+                     portal_db.session.get(ClientUser, user.id),
+                     portal_db.session.get(Client, company.id), PASSWORD)
+    clock.freeze(clock.now() + timedelta(days=91))
+    try:
+        with app.app_context():
+            assert retention.sweep(portal_db.session, app.extensions["portal.storage"]) == 1
+    finally:
+        clock.freeze(None)
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(ClientExport)) == 0
+        assert s.get(Client, company.id) is None
