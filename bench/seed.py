@@ -7,8 +7,9 @@ two or three companies. `--scale N` multiplies the big practice; the 19 others s
 (40 to 400 clients each). The same seed and date give the same rows and the same ids on a
 fresh database; dates are drawn relative to today (or `--today`).
 
-Rows go in with `session.execute(insert(Model.__table__), rows)` in chunks, and one password hash
-is computed once and shared by every user, so the load takes seconds, not hours.
+Rows go in with `session.execute(insert(Model.__table__), rows)` in chunks (by COPY into
+PostgreSQL), and one password hash is computed once and shared by every user, so the load
+takes seconds, not hours.
 
 Not loaded: documents (no table until issue 9; `documents()` is the hook that fills it).
 Open client tasks neither: `add_tasks()` adds the 100,000 the reminder bench sweeps, of a
@@ -43,6 +44,7 @@ CLIENT_EMAIL = "klant@bench.example"
 DEFAULT_SEED = 20260601
 TASK_KIND = "bench"  # open client tasks of no feature: only the reminder bench reads them
 CHUNK = 5_000
+COPY_FROM = 1_000  # rows from which PostgreSQL gets COPY instead of INSERTs
 
 
 @dataclass(frozen=True)
@@ -295,9 +297,29 @@ class Loader:
 
 def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert in chunks, one executemany each. Through the table, not the ORM's bulk path:
-    that one splits the rows into a statement per run of rows with the same NULL columns."""
+    that one splits the rows into a statement per run of rows with the same NULL columns.
+    Many rows into PostgreSQL go by COPY, its own bulk path, several times faster."""
+    if len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+        _copy(session, model.__table__.name, rows)
+        return
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(model.__table__), rows[start:start + CHUNK])
+
+
+def _copy(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    names_sql = ", ".join(f'"{column}"' for column in columns)
+    cursor = session.connection().connection.driver_connection.cursor()  # psycopg's own
+    with cursor.copy(f'COPY "{table}" ({names_sql}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([_stored(row[column]) for column in columns])
+
+
+def _stored(value: Any) -> Any:
+    """What the UTCDateTime columns store: naive UTC."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def documents(loader: Loader, practice_id: int, count: int) -> str | None:

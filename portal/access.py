@@ -153,14 +153,19 @@ def actor() -> Actor:
 
 # --- loading rows for an actor -------------------------------------------------------
 
+def _found(statement: Any) -> Any:
+    """The one row a statement selects, or 404: not found and not yours look the same."""
+    row = db.session.scalar(statement)
+    if row is None:
+        abort(404)
+    return row
+
+
 def client_for_staff(user: StaffUser, client_id: int) -> Client:
     """A client of the staff user's practice, or 404."""
-    client = db.session.scalar(
+    return _found(
         select(Client).where(Client.id == client_id, Client.practice_id == user.practice_id)
     )
-    if client is None:
-        abort(404)
-    return client
 
 
 def membership_for_staff(user: StaffUser, client: Client, membership_id: int) -> Membership:
@@ -174,13 +179,10 @@ def membership_for_staff(user: StaffUser, client: Client, membership_id: int) ->
 
 def engagement_for_staff(user: StaffUser, engagement_id: int) -> Engagement:
     """An engagement of the staff user's practice (with its client), or 404."""
-    engagement = db.session.scalar(
+    return _found(
         select(Engagement).where(Engagement.id == engagement_id,
                                  Engagement.practice_id == user.practice_id)
         .options(joinedload(Engagement.client), joinedload(Engagement.responsible)))
-    if engagement is None:
-        abort(404)
-    return engagement
 
 
 def version_for_staff(user: StaffUser, engagement: Engagement, version_id: int
@@ -232,11 +234,8 @@ def share_for_member(user: ClientUser, client_id: int, share_id: int
 
 def mail_for_staff(user: StaffUser, message_id: int) -> OutboxMessage:
     """A message of the staff user's practice's outbox, or 404."""
-    message = db.session.scalar(select(OutboxMessage).where(
+    return _found(select(OutboxMessage).where(
         OutboxMessage.id == message_id, OutboxMessage.practice_id == user.practice_id))
-    if message is None:
-        abort(404)
-    return message
 
 
 def require_active(client: Client) -> None:
@@ -253,11 +252,8 @@ def is_owner(user: ClientUser, client: Client) -> bool:
 
 def membership_of_company(client: Client, membership_id: int) -> Membership:
     """A membership of this (already checked) company, or 404."""
-    membership = db.session.scalar(select(Membership).where(
+    return _found(select(Membership).where(
         Membership.id == membership_id, Membership.client_id == client.id))
-    if membership is None:
-        abort(404)
-    return membership
 
 
 def portal_companies(user: ClientUser) -> list[Client]:
@@ -277,7 +273,7 @@ def portal_companies(user: ClientUser) -> list[Client]:
 
 def company_for_member(user: ClientUser, client_id: int) -> Client:
     """One of the user's portal companies, or 404 (also when its tier lost the portal)."""
-    client = db.session.scalar(
+    return _found(
         select(Client)
         .join(Membership, Membership.client_id == Client.id)
         .where(
@@ -288,48 +284,33 @@ def company_for_member(user: ClientUser, client_id: int) -> Client:
             Client.status.in_(PORTAL_STATUSES),
         )
     )
-    if client is None:
-        abort(404)
-    return client
 
 
 def staff_for_admin(user: StaffUser, staff_id: int) -> StaffUser:
     """A staff member of the admin's practice, or 404."""
-    member = db.session.scalar(select(StaffUser).where(StaffUser.id == staff_id,
+    return _found(select(StaffUser).where(StaffUser.id == staff_id,
                                                        StaffUser.practice_id == user.practice_id))
-    if member is None:
-        abort(404)
-    return member
 
 
 def domain_for_admin(user: StaffUser, domain_id: int):  # type: ignore[no-untyped-def]
     """A custom domain of the admin's practice, or 404."""
     from portal.tenancy.models import CustomDomain  # imported here: appended to this module
 
-    domain = db.session.scalar(select(CustomDomain).where(
+    return _found(select(CustomDomain).where(
         CustomDomain.id == domain_id, CustomDomain.practice_id == user.practice_id))
-    if domain is None:
-        abort(404)
-    return domain
 
 
 # --- questionnaires and questions ----------------------------------------------------
 
 def template_for_staff(user: StaffUser, template_id: int) -> QuestionnaireTemplate:
-    template = db.session.scalar(select(QuestionnaireTemplate).where(
+    return _found(select(QuestionnaireTemplate).where(
         QuestionnaireTemplate.id == template_id,
         QuestionnaireTemplate.practice_id == user.practice_id))
-    if template is None:
-        abort(404)
-    return template
 
 
 def batch_for_staff(user: StaffUser, batch_id: int) -> QuestionnaireBatch:
-    batch = db.session.scalar(select(QuestionnaireBatch).where(
+    return _found(select(QuestionnaireBatch).where(
         QuestionnaireBatch.id == batch_id, QuestionnaireBatch.practice_id == user.practice_id))
-    if batch is None:
-        abort(404)
-    return batch
 
 
 def assignment_for_staff(user: StaffUser, assignment_id: int) -> tuple[Assignment, Client]:
@@ -343,11 +324,8 @@ def assignment_for_staff(user: StaffUser, assignment_id: int) -> tuple[Assignmen
 
 
 def question_for_staff(user: StaffUser, question_id: int) -> Question:
-    question = db.session.scalar(select(Question).where(
+    return _found(select(Question).where(
         Question.id == question_id, Question.practice_id == user.practice_id))
-    if question is None:
-        abort(404)
-    return question
 
 
 def assignment_for_member(user: ClientUser, client_id: int, assignment_id: int
@@ -372,11 +350,8 @@ def question_list_for_member(user: ClientUser, client_id: int, list_id: int
 
 
 def question_of_list(question_list: QuestionList, question_id: int) -> Question:
-    question = db.session.scalar(select(Question).where(
+    return _found(select(Question).where(
         Question.id == question_id, Question.list_id == question_list.id))
-    if question is None:
-        abort(404)
-    return question
 
 
 # --- documents ---------------------------------------------------------------------------
@@ -395,13 +370,10 @@ def document_for_member(user: ClientUser, client: Client, document_id: int):  # 
     from portal.documents.models import Document  # imported here: appended to this module
     from portal.documents.service import visible_to
 
-    document = db.session.scalar(select(Document).where(
+    return _found(select(Document).where(
         Document.id == document_id, Document.client_id == client.id,
         Document.practice_id == user.practice_id, Document.deleted_at.is_(None),
         visible_to(user.id)))
-    if document is None:
-        abort(404)
-    return document
 
 
 def document_for_staff(user: StaffUser, client: Client, document_id: int, *,
@@ -425,40 +397,28 @@ def document_request_for_staff(user: StaffUser, client: Client, request_id: int)
     """A document request of this (already checked) client, or 404."""
     from portal.documents.models import DocumentRequest
 
-    found = db.session.scalar(select(DocumentRequest).where(
+    return _found(select(DocumentRequest).where(
         DocumentRequest.id == request_id, DocumentRequest.client_id == client.id,
         DocumentRequest.practice_id == user.practice_id))
-    if found is None:
-        abort(404)
-    return found
 
 
 # --- offers and exports --------------------------------------------------------------
 
 def offer_for_staff(user: StaffUser, offer_id: int) -> Offer:
-    offer = db.session.scalar(select(Offer).where(Offer.id == offer_id,
+    return _found(select(Offer).where(Offer.id == offer_id,
                                                   Offer.practice_id == user.practice_id))
-    if offer is None:
-        abort(404)
-    return offer
 
 
 def export_for_staff(user: StaffUser, export_id: int) -> ClientExport:
-    export = db.session.scalar(select(ClientExport).where(
+    return _found(select(ClientExport).where(
         ClientExport.id == export_id, ClientExport.practice_id == user.practice_id))
-    if export is None:
-        abort(404)
-    return export
 
 
 def export_for_member(client: Client, export_id: int) -> ClientExport:
     """An export the company itself asked for (already checked company), or 404."""
-    export = db.session.scalar(select(ClientExport).where(
+    return _found(select(ClientExport).where(
         ClientExport.id == export_id, ClientExport.client_id == client.id,
         ClientExport.practice_id == client.practice_id, ClientExport.for_client.is_(True)))
-    if export is None:
-        abort(404)
-    return export
 
 
 # --- key figures, dashboards and insights --------------------------------------------------

@@ -102,6 +102,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         "LOGIN_LIMIT_PER_IP": _env("LOGIN_LIMIT_PER_IP", "60 per 15 minutes"),
         "LOGIN_LIMIT_PER_EMAIL": _env("LOGIN_LIMIT_PER_EMAIL", "10 per 15 minutes"),
+        # Mails with a link (password reset, sign-in link) and two-step codes.
+        "MAIL_LINK_LIMIT_PER_IP": _env("MAIL_LINK_LIMIT_PER_IP", "20 per 15 minutes"),
+        "MAIL_LINK_LIMIT_PER_EMAIL": _env("MAIL_LINK_LIMIT_PER_EMAIL", "3 per 15 minutes"),
+        "TWO_FACTOR_LIMIT": _env("TWO_FACTOR_LIMIT", "5 per 5 minutes; 20 per day"),
         # Mail (Flask-Mail), used by the worker only.
         "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25),

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import db
+from portal import db, demo_work
 from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.accounts.passwords import hash_password
 from portal.clients import tiers
 from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
+from portal.documents import files
 from portal.engagements.models import Engagement
 from portal.questionnaires.examples import EXAMPLES
 from portal.questionnaires.models import QuestionnaireTemplate, TemplateVersion
@@ -91,6 +92,7 @@ def load() -> dict[str, Any]:
     with transaction(session):
         for spec in PRACTICES:
             result.append(_practice(session, spec))
+        demo_work.load(session, _one(session, Practice, slug="demo"), files.storage())
     return {"practices": result}
 
 

@@ -26,7 +26,7 @@ class LogoutForm(FlaskForm):
 
 
 def _role_choices() -> list[SelectChoice]:
-    return [SelectChoice("staff", _l("Staff")), SelectChoice("admin", _l("Admin"))]
+    return [SelectChoice("staff", _l("Staff member")), SelectChoice("admin", _l("Admin"))]
 
 
 class InviteStaffForm(FlaskForm):

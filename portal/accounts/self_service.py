@@ -177,7 +177,9 @@ def _address_taken(session: Session, user: Account, email: str) -> bool:
                                                  model.id != user.id)) is not None
 
 
-def _taken_message() -> str:
+def _taken_message(user: Account) -> str:
+    if isinstance(user, StaffUser):
+        return _("Another account here uses this address already. Choose another address.")
     return _("Another account here uses this address already. Choose another address, or "
              "ask your practice to help.")
 
@@ -192,7 +194,7 @@ def request_email_change(session: Session, actor: audit.Actor, practice: Branded
     if email == user.email:
         raise Refused({"email": _("That is your address already.")})
     if _address_taken(session, user, email):
-        raise Refused({"email": _taken_message()})
+        raise Refused({"email": _taken_message(user)})
     with transaction(session):
         links.revoke(session, subject=_subject(user), purpose=EMAIL_CHANGE)
         token = links.issue(session, practice_id=practice.id, purpose=EMAIL_CHANGE,
@@ -218,7 +220,7 @@ def confirm_email_change(session: Session, token: str, *, practice_id: int,
     stop working. Returns the user and the old address."""
     link, user = link_user(session, token, purpose=EMAIL_CHANGE, practice_id=practice_id)
     if _address_taken(session, user, link.email):
-        raise Refused({"": _taken_message()})
+        raise Refused({"": _taken_message(user)})
     old = user.email
     try:
         with transaction(session):
@@ -230,7 +232,7 @@ def confirm_email_change(session: Session, token: str, *, practice_id: int,
             audit.record(session, _as_user(user, ip, user_agent), "account.email_changed",
                          user, old=old, new=link.email)
     except IntegrityError:  # taken in the same instant by someone else
-        raise Refused({"": _taken_message()}) from None
+        raise Refused({"": _taken_message(user)}) from None
     return user, old
 
 

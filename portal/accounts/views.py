@@ -279,7 +279,7 @@ def _verify_throttled(view):  # type: ignore[no-untyped-def]
     per_ip = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"],
                            deduct_when=_login_failed, scope="login-ip")
     per_user = limiter.limit(
-        lambda: current_app.config.get("TWO_FACTOR_LIMIT", "5 per 5 minutes; 20 per day"),
+        lambda: current_app.config["TWO_FACTOR_LIMIT"],
         key_func=_pending_key, methods=["POST"], deduct_when=_login_failed,
         scope="two-factor")
     return per_ip(per_user(view))
@@ -318,10 +318,10 @@ def verify_login():  # type: ignore[no-untyped-def]
 def _mail_link_throttled(view):  # type: ignore[no-untyped-def]
     """Asking for a mail counts against the address and the IP, whatever the answer."""
     per_ip = limiter.limit(
-        lambda: current_app.config.get("MAIL_LINK_LIMIT_PER_IP", "20 per 15 minutes"),
+        lambda: current_app.config["MAIL_LINK_LIMIT_PER_IP"],
         methods=["POST"], scope="mail-link-ip")
     per_email = limiter.limit(
-        lambda: current_app.config.get("MAIL_LINK_LIMIT_PER_EMAIL", "3 per 15 minutes"),
+        lambda: current_app.config["MAIL_LINK_LIMIT_PER_EMAIL"],
         key_func=_email_key, methods=["POST"], scope="mail-link-email")
     return per_ip(per_email(view))
 

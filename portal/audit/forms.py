@@ -30,7 +30,7 @@ class EventFilterForm(FlaskForm):
                         render_kw={"autocomplete": "off", "spellcheck": "false"})
     client = IntegerField(_l("Client id"), validators=[Optional(), NumberRange(min=1)],
                           render_kw={"inputmode": "numeric"})
-    since = DateField(_l("From"), validators=[Optional()])
+    since = DateField(_l("From date"), validators=[Optional()])
     until = DateField(_l("Up to and including"), validators=[Optional()])
 
     def validate_until(self, field: DateField) -> None:

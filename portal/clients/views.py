@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import access, clock, db
@@ -233,8 +234,8 @@ def bulk_apply():  # type: ignore[no-untyped-def]
         abort(400)
     changed = service.bulk_change_tier(db.session, access.actor(), selection,
                                        form.new_tier.data)
-    flash(_("%(count)d clients are now on %(tier)s.", count=changed,
-            tier=tiers.LABELS[form.new_tier.data]), "success")
+    flash(ngettext("%(num)d client is now on %(tier)s.", "%(num)d clients are now on %(tier)s.",
+                   changed, tier=tiers.LABELS[form.new_tier.data]), "success")
     return done("clients.index")
 
 

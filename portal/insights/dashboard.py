@@ -392,7 +392,9 @@ class InsightsPage:
         for s in self.monthly:
             if s.kind in kinds and s.values:
                 values = self._per_step(s)
-                result.append((s.name, [values.get(key) for key in steps]))
+                name = str(_l("%(name)s (CSV)", name=s.name)) if s.source == CLIENT_CSV \
+                    else s.name
+                result.append((name, [values.get(key) for key in steps]))
         return result
 
     def cash_chart(self) -> list[tuple[str, list[Decimal | None]]]:

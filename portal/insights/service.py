@@ -46,8 +46,8 @@ MAX_ACCOUNT = 40
 
 
 class ImportRefused(Exception):
-    """A refusal the page explains: conflict (another import of the same period at the same
-    moment), expired (the upload waited too long), series (no name for a new series)."""
+    """A refusal the page explains: errors (the file still has some), conflict (another
+    import of the same period at the same moment), series (no name for a new series)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

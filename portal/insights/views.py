@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, request, session
-from flask_babel import format_date, get_locale
+from flask import Blueprint, abort, current_app, flash, g, request, session, url_for
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import access, db
 from portal.clients import tiers
-from portal.insights import dashboard, formats, rgs, service
+from portal.insights import csv_import, dashboard, formats, rgs, service
 from portal.insights.forms import (
     NEW_SERIES,
     BlocksForm,
@@ -34,7 +34,7 @@ bp = Blueprint("insights", __name__)
 
 UPLOADS_KEY = "insight_uploads"  # the session's list of its own waiting uploads
 SHOWN_ERRORS = 100  # errors listed on a preview; the rest are counted
-SHOWN_UNMAPPED = 100  # unmapped accounts offered for mapping at once
+SHOWN_UNMAPPED = 50  # unmapped accounts offered for mapping at once (a select each)
 
 
 @bp.record_once
@@ -48,9 +48,9 @@ def _setup(state: Any) -> None:
 
 
 def _context(**values: Any) -> dict[str, Any]:
-    return {"fmt": formats.current(), "rgs": rgs, "sources": SOURCES, "series_kinds": SERIES_KINDS,
-            "dashboard_block_names": dashboard.DASHBOARD_BLOCKS,
-            "insight_block_names": dashboard.INSIGHT_BLOCKS, "locale": str(get_locale()), **values}
+    return {"fmt": formats.current(), "rgs": rgs, "sources": SOURCES,
+            "series_kinds": SERIES_KINDS, "dashboard_block_names": dashboard.DASHBOARD_BLOCKS,
+            "insight_block_names": dashboard.INSIGHT_BLOCKS, **values}
 
 
 def _decimal_comma() -> bool:
@@ -79,8 +79,6 @@ def _engagement_figures(engagement: Any) -> dict[str, Any] | None:
 def _task_dashboard_url(share: Any, signer: Any, engagement: Any, client: Any,
                         portal: bool) -> str | None:
     """Where the client of a task page sees the engagement's dashboard, if shared."""
-    from flask import url_for
-
     if not portal and (share.state != "open" or signer is None):
         return None
     if not dashboard.client_dashboard_blocks(db.session, engagement, client):
@@ -97,7 +95,7 @@ def _visible_dashboards(client: Any, engagement_ids: Any) -> set[int]:
 
 # --- uploads waiting between steps ---------------------------------------------------------
 
-def _read_upload(field: Any, form: Any) -> bytes | None:
+def _read_upload(field: Any) -> bytes | None:
     """The uploaded file's bytes, or None with the reason on the field."""
     limit = current_app.config.get("INSIGHTS_MAX_MB", 20) * 1024 * 1024
     data = field.data.stream.read(limit + 1)
@@ -240,7 +238,7 @@ def trial_balance_upload(engagement_id: int):  # type: ignore[no-untyped-def]
     form = TrialBalanceForm()
     form.period.choices = _periods(engagement)
     if form.validate_on_submit():
-        data = _read_upload(form.upload, form)
+        data = _read_upload(form.upload)
         if data is not None:
             year, month = _period_of(form.period.data)
             pending = service.stage_upload(
@@ -256,9 +254,10 @@ def trial_balance_upload(engagement_id: int):  # type: ignore[no-untyped-def]
 
 def _trial_balance_page(engagement, pending, form=None, status=200):  # type: ignore[no-untyped-def]
     result = service.check_trial_balance(db.session, pending)
-    errors, more = _limited([e for e in result.errors
-                             if not e.message.endswith("has no RGS code yet: choose one.")])
     unmapped = result.unmapped_accounts
+    # An account without a code is asked for in the mapping table, not listed as an error.
+    to_map = {account.line for account in unmapped}
+    errors, more = _limited([e for e in result.errors if e.line not in to_map])
     totals = result.totals_by_rgs
     replaced = dashboard.replaced_import(db.session, pending.client_id,
                                          service.slot(pending.year, pending.month))
@@ -373,8 +372,9 @@ def share_dashboard(engagement_id: int):  # type: ignore[no-untyped-def]
         return _staff_dashboard(engagement, form, 422)
     chosen = service.share_blocks(db.session, access.actor(), engagement.client, engagement,
                                   form.blocks.data or [], dashboard.DASHBOARD_BLOCKS)
-    flash(_("The client sees %(count)d of the dashboard's blocks with the report.",
-            count=len(chosen)) if chosen else
+    flash(ngettext("The client sees %(num)d block of the dashboard with the report.",
+                   "The client sees %(num)d blocks of the dashboard with the report.",
+                   len(chosen)) if chosen else
           _("The client does not see the dashboard."), "success")
     return done("insights.engagement_dashboard", engagement_id=engagement.id)
 
@@ -424,7 +424,8 @@ def share_insights(client_id: int):  # type: ignore[no-untyped-def]
         return _staff_insights(client, form, 422)
     chosen = service.share_blocks(db.session, access.actor(), client, None,
                                   form.blocks.data or [], dashboard.INSIGHT_BLOCKS)
-    flash(_("The client sees %(count)d blocks of insights in the portal.", count=len(chosen))
+    flash(ngettext("The client sees %(num)d block of insights in the portal.",
+                   "The client sees %(num)d blocks of insights in the portal.", len(chosen))
           if chosen else _("The client sees no insights."), "success")
     return done("insights.client_insights", client_id=client.id)
 
@@ -440,8 +441,6 @@ def _client_dashboard(engagement, client, blocks, back_url):  # type: ignore[no-
 @bp.get("/task/<int:signer_id>/dashboard")
 @access.link_holder
 def link_dashboard(signer_id: int):  # type: ignore[no-untyped-def]
-    from flask import url_for
-
     signer, found, engagement, client = access.signer_for_link_holder(signer_id)
     if found.state != "open":
         abort(404)  # a link shows the dashboard with the report: while the task is open
@@ -455,8 +454,6 @@ def link_dashboard(signer_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/c/<int:client_id>/dashboard/<int:engagement_id>")
 @access.client_user
 def portal_dashboard(client_id: int, engagement_id: int):  # type: ignore[no-untyped-def]
-    from flask import url_for
-
     engagement, client = access.dashboard_engagement_for_member(current_user, client_id,
                                                                 engagement_id)
     g.company = client
@@ -502,7 +499,7 @@ def series_upload(client_id: int):  # type: ignore[no-untyped-def]
     client = _insights_company(client_id)
     form = SeriesUploadForm()
     if form.validate_on_submit():
-        data = _read_upload(form.upload, form)
+        data = _read_upload(form.upload)
         if data is not None:
             pending = service.stage_upload(
                 db.session, access.actor(), client=client, kind=CLIENT_CSV,
@@ -516,8 +513,6 @@ def series_upload(client_id: int):  # type: ignore[no-untyped-def]
 
 
 def _mapping_form(pending: Any, client: Any, formdata: Any = None) -> tuple[Any, Any]:
-    from portal.insights import csv_import
-
     header = csv_import.series_header(pending.data)
     existing = service.series_of(db.session, client.id)
     if formdata is None:
@@ -577,8 +572,8 @@ def series_save(client_id: int, pending_id: int):  # type: ignore[no-untyped-def
                 "try again."), "warning")
         return _series_page(client, pending, form, header, result, 422)
     _forget_upload(pending.id)
-    flash(_("Your figures are saved: %(months)d months.", months=len(result.totals)),
-          "success")
+    flash(ngettext("Your figures are saved: %(num)d month.",
+                   "Your figures are saved: %(num)d months.", len(result.totals)), "success")
     return done("insights.portal_insights", client_id=client.id)
 
 

@@ -27,7 +27,7 @@ TYPES = {
     "short_text": _l("Short text"),
     "long_text": _l("Long text"),
     "yes_no": _l("Yes or no"),
-    "number": _l("Number"),
+    "number": _l("Number (figure)"),
     "amount": _l("Amount in euros"),
     "date": _l("Date"),
     "single_choice": _l("One choice"),

@@ -128,13 +128,19 @@ def page(browser, javascript, live):  # type: ignore[no-untyped-def]
     page.on("console", lambda msg: _console_error(console, msg))
     page.on("response", lambda response: _broken_asset(console, response))
     page.on("pageerror", lambda exc: console.errors.append(str(exc)))
-    page.on("requestfailed", lambda req: console.errors.append(
-        f"{req.method} {req.url} failed: {req.failure}"))
+    page.on("requestfailed", lambda req: _failed_request(console, req))
     page.console = console
     page.javascript = javascript
     yield page
     context.close()
     assert console.errors == [], "the browser reported errors (CSP violations, scripts)"
+
+
+def _failed_request(console: Console, request) -> None:  # type: ignore[no-untyped-def]
+    # A navigation cancels what the old page was still loading (its favicon, say):
+    # that is the browser moving on, not a broken request.
+    if request.failure != "net::ERR_ABORTED":
+        console.errors.append(f"{request.method} {request.url} failed: {request.failure}")
 
 
 def _console_error(console: Console, message) -> None:  # type: ignore[no-untyped-def]

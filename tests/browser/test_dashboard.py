@@ -71,7 +71,7 @@ def test_staff_import_and_share_and_the_owner_reads_the_year_on_a_phone(
     for block in ("Revenue and gross margin", "Result", "Ratios"):
         page.get_by_role("checkbox", name=block).check()
     page.get_by_role("button", name="Save what the client sees").click()
-    page.get_by_text("The client sees 3 of the dashboard's blocks").wait_for()
+    page.get_by_text("The client sees 3 blocks of the dashboard with the report.").wait_for()
     accessible(page)
 
     phone = tab(viewport={"width": 360, "height": 740})
