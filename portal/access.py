@@ -257,8 +257,12 @@ def membership_of_company(client: Client, membership_id: int) -> Membership:
 
 
 def portal_companies(user: ClientUser) -> list[Client]:
-    """The companies this client user reaches in the portal: member, portal tier, active."""
-    return list(db.session.scalars(
+    """The companies this client user reaches in the portal: member, portal tier, active.
+    Kept for the request: the page and its company switcher both ask."""
+    cached = g.get("portal_companies")
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
+    companies = list(db.session.scalars(
         select(Client)
         .join(Membership, Membership.client_id == Client.id)
         .where(
@@ -269,6 +273,8 @@ def portal_companies(user: ClientUser) -> list[Client]:
         )
         .order_by(Client.name)
     ))
+    g.portal_companies = (user.id, companies)
+    return companies
 
 
 def company_for_member(user: ClientUser, client_id: int) -> Client:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,25 @@ def _int(name: str, default: int) -> int:
         return default if value is None else int(value)
     except ValueError:
         raise ConfigError(f"PORTAL_{name} must be a whole number, not {value!r}") from None
+
+
+def _prices() -> dict[str, Decimal]:
+    """Monthly prices per client that a deployment sets; the tiers' list prices fill the rest."""
+    prices = {}
+    for name in ("PRICE_STANDARD", "PRICE_COLLABORATE", "PRICE_COLLABORATE_PLUS",
+                 "PRICE_EXTRA_USER"):
+        value = _env(name)
+        if value is None:
+            continue
+        try:
+            price = Decimal(value.replace(",", "."))
+        except InvalidOperation:
+            price = Decimal(-1)
+        if not price.is_finite() or price < 0:
+            raise ConfigError(f"PORTAL_{name} must be an amount in euros such as 0.80, "
+                              f"not {value!r}")
+        prices[name] = price
+    return prices
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -127,6 +147,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),
     }
+    values.update(_prices())
     values.update(overrides)
     return values
 

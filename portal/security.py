@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from flask import Flask, abort, current_app, request
 from flask_limiter import Limiter
@@ -41,11 +42,16 @@ class RedactTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact_tokens(str(record.msg))
-        if record.args:
-            record.args = tuple(redact_tokens(a) if isinstance(a, str) else a
-                                for a in (record.args if isinstance(record.args, tuple)
-                                          else (record.args,)))
+        if isinstance(record.args, Mapping):
+            # gunicorn's access log formats from a mapping ("%(r)s", "%(U)s"): keep it one.
+            record.args = {key: _redacted(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_redacted(value) for value in record.args)
         return True
+
+
+def _redacted(value: object) -> object:
+    return redact_tokens(value) if isinstance(value, str) else value
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 import pytest
 
 from portal import config
+from portal.clients import billing, tiers
 
 
 def test_a_secret_key_is_required_outside_debug(monkeypatch, tmp_path):
@@ -33,4 +36,21 @@ def test_a_malformed_number_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_SECRET_KEY", "s")
     monkeypatch.setenv("PORTAL_MAIL_PORT", "twenty-five")
     with pytest.raises(config.ConfigError, match="PORTAL_MAIL_PORT"):
+        config.load({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_a_deployment_sets_its_own_prices_and_the_list_prices_fill_the_rest(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "s")
+    monkeypatch.setenv("PORTAL_PRICE_COLLABORATE", "1,25")
+    per_tier, extra_user = billing.prices_from(config.load({"INSTANCE_PATH": str(tmp_path)}))
+    assert per_tier[tiers.COLLABORATE] == Decimal("1.25")
+    assert per_tier[tiers.STANDARD] == tiers.DEFAULT_PRICES[tiers.STANDARD]
+    assert extra_user == tiers.EXTRA_USER_PRICE
+
+
+@pytest.mark.parametrize("value", ["gratis", "-1", "NaN"])
+def test_a_price_that_is_no_amount_is_named(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "s")
+    monkeypatch.setenv("PORTAL_PRICE_EXTRA_USER", value)
+    with pytest.raises(config.ConfigError, match="PORTAL_PRICE_EXTRA_USER"):
         config.load({"INSTANCE_PATH": str(tmp_path)})

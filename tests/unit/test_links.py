@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -117,3 +118,24 @@ def test_two_uses_at_once_leave_exactly_one_winner(app, issue):
     for thread in threads:
         thread.join(10)
     assert sorted(outcomes) == ["refused", "used"]
+
+
+@pytest.mark.parametrize("logger_name, message, args", [
+    # werkzeug's development server: positional arguments.
+    ("werkzeug", '%s - - "%s" %s', ("127.0.0.1", "GET /link/{token} HTTP/1.1", "200")),
+    # gunicorn's access log: one mapping of atoms that its format string names.
+    ("gunicorn.access", '%(h)s "%(r)s" %(s)s',
+     {"h": "127.0.0.1", "r": "GET /link/{token} HTTP/1.1", "s": "200"}),
+])
+def test_access_logs_write_the_route_without_the_token(app, issue, caplog, logger_name, message,
+                                                       args):  # type: ignore[no-untyped-def]
+    token = issue()
+    logger = logging.getLogger(logger_name)
+    with caplog.at_level("INFO", logger=logger_name):
+        if isinstance(args, dict):  # a lone mapping is how logging passes named atoms
+            logger.info(message, {key: value.format(token=token) for key, value in args.items()})
+        else:
+            logger.info(message, *(value.format(token=token) for value in args))
+    line = caplog.records[-1].getMessage()
+    assert token not in line
+    assert "GET /link/[token] HTTP/1.1" in line
