@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import audit, notifications
@@ -18,7 +18,7 @@ from portal.audit.service import Subject
 from portal.clients import tiers
 from portal.clients.models import Client
 from portal.clock import now
-from portal.db import transaction
+from portal.db import ContainsText, transaction
 from portal.paging import PAGE_SIZE, Page, clamp
 
 SORTS = {
@@ -48,12 +48,8 @@ class ClientFilter:
         found: list[ColumnElement[bool]] = [Client.practice_id == practice_id]
         term = self.q.strip()
         if term:
-            found.append(
-                Client.name.icontains(term, autoescape=True)
-                | Client.client_number.icontains(term, autoescape=True)
-                | Client.kvk_number.icontains(term, autoescape=True)
-                | Client.contact_email.icontains(term, autoescape=True)
-            )
+            found.append(or_(*(ContainsText(column, term) for column in (
+                Client.name, Client.client_number, Client.kvk_number, Client.contact_email))))
         if with_tier and self.tier in tiers.TIERS:
             found.append(Client.tier == self.tier)
         if self.status:
@@ -73,16 +69,18 @@ class ClientFilter:
 
 
 def overview(session: Session, practice_id: int, flt: ClientFilter, page: int) -> Page:
-    """One page of clients, the number that match, and per tier how many match the search."""
-    where = flt.conditions(practice_id)
-    total = session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
-    page = clamp(page, total)
-    rows = list(session.scalars(select(Client).where(*where).order_by(*flt.order())
-                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    counts = dict(session.execute(
+    """One page of clients, the number that match, and per tier how many match the search.
+    The total follows from the counts per tier, which saves the search a second scan."""
+    found = dict(session.execute(
         select(Client.tier, func.count()).where(*flt.conditions(practice_id, with_tier=False))
         .group_by(Client.tier)).all())
-    return Page(rows, total, page, counts={t: counts.get(t, 0) for t in tiers.TIERS})
+    counts = {t: found.get(t, 0) for t in tiers.TIERS}
+    total = counts[flt.tier] if flt.tier in tiers.TIERS else sum(counts.values())
+    page = clamp(page, total)
+    rows = list(session.scalars(select(Client).where(*flt.conditions(practice_id))
+                                .order_by(*flt.order())
+                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return Page(rows, total, page, counts=counts)
 
 
 def tier_counts(session: Session, practice_id: int) -> dict[str, int]:

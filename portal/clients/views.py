@@ -18,6 +18,7 @@ from portal.documents import service as documents
 from portal.engagements import service as engagements
 from portal.engagements.forms import EngagementForm
 from portal.engagements.models import STATUSES as ENGAGEMENT_STATUSES
+from portal.i18n import translated
 from portal.web import done, render
 
 bp = Blueprint("clients", __name__)
@@ -50,7 +51,7 @@ def index():  # type: ignore[no-untyped-def]
     page = service.overview(db.session, current_user.practice_id, flt,
                             request.args.get("page", 1, type=int))
     return render("clients/index.html", page=page, flt=flt, bulk_form=BulkTierForm(),
-                  statuses=STATUSES, tier_labels=tiers.LABELS)
+                  statuses=translated(STATUSES), tier_labels=translated(tiers.LABELS))
 
 
 @bp.route("/office/clients/new", methods=["GET", "POST"])

@@ -33,6 +33,9 @@ STATUSES = {
 # Statuses staff set by hand; the others follow from sharing and the client's decision.
 MANUAL_STATUSES = ("draft", "in_preparation", "closed")
 FINISHED = ("approved", "closed")
+# Queries ask for status IN OPEN rather than NOT IN FINISHED: a list of values lets the
+# database walk the (practice, status, deadline) index one status at a time.
+OPEN = tuple(status for status in STATUSES if status not in FINISHED)
 
 
 class Engagement(Base):

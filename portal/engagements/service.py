@@ -16,9 +16,9 @@ from portal.audit import Actor
 from portal.clients.models import Client
 from portal.db import transaction
 from portal.engagements.models import (
-    FINISHED,
     KINDS,
     MANUAL_STATUSES,
+    OPEN,
     STATUSES,
     URGENCY,
     Engagement,
@@ -57,7 +57,7 @@ class EngagementFilter:
             found.append(Engagement.responsible_id == self.responsible)
         if self.overdue:
             found.append(Engagement.deadline < today)
-            found.append(Engagement.status.not_in(FINISHED))
+            found.append(Engagement.status.in_(OPEN))
         if self.client_id:
             found.append(Engagement.client_id == self.client_id)
         return found
@@ -73,22 +73,24 @@ def overview(session: Session, practice_id: int, flt: EngagementFilter, page: in
              today: date) -> Page:
     """A page of engagements, most urgent deadline first, and the count per status. The
     client is joined only when the filter needs it; the page's rows come in the order of
-    an index, so a practice of any size answers quickly."""
+    an index, so a practice of any size answers quickly. The total follows from the counts
+    per status, which saves a second scan."""
     def scoped(query, *, with_status: bool = True):  # type: ignore[no-untyped-def]
         if flt.tier:
             query = query.join(Client, Client.id == Engagement.client_id)
         return query.where(*flt.conditions(practice_id, today, with_status=with_status))
 
-    total = session.scalar(scoped(select(func.count()).select_from(Engagement))) or 0
+    found = dict(session.execute(
+        scoped(select(Engagement.status, func.count()), with_status=False)
+        .group_by(Engagement.status)).all())
+    counts = {s: found.get(s, 0) for s in STATUSES}
+    total = counts[flt.status] if flt.status in STATUSES else sum(counts.values())
     page = clamp(page, total)
     rows = list(session.scalars(
         scoped(select(Engagement))
         .options(selectinload(Engagement.client), joinedload(Engagement.responsible))
         .order_by(*URGENCY).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    counts = dict(session.execute(
-        scoped(select(Engagement.status, func.count()), with_status=False)
-        .group_by(Engagement.status)).all())
-    return Page(rows, total, page, PAGE_SIZE, {s: counts.get(s, 0) for s in STATUSES})
+    return Page(rows, total, page, PAGE_SIZE, counts)
 
 
 def of_client(session: Session, client: Client) -> list[Engagement]:
@@ -154,11 +156,11 @@ def morning_summary(session: Session, practice_id: int, today: date) -> MorningS
         .group_by(Engagement.status)).all())
     overdue = session.scalar(select(func.count()).select_from(Engagement).where(
         Engagement.practice_id == practice_id, Engagement.deadline < today,
-        Engagement.status.not_in(FINISHED))) or 0
+        Engagement.status.in_(OPEN))) or 0
     due_soon = list(session.scalars(
         select(Engagement).join(Client, Client.id == Engagement.client_id)
         .where(Engagement.practice_id == practice_id, Engagement.deadline.is_not(None),
-               Engagement.status.not_in(FINISHED))
+               Engagement.status.in_(OPEN))
         .options(contains_eager(Engagement.client), joinedload(Engagement.responsible))
         .order_by(Engagement.deadline, Engagement.id).limit(10)))
     return MorningSummary({s: by_status.get(s, 0) for s in STATUSES}, overdue, due_soon)

@@ -33,6 +33,7 @@ from portal.engagements.models import (
     Signer,
 )
 from portal.engagements.service import EngagementFilter, NotAllowed
+from portal.i18n import translated
 from portal.security import limiter
 from portal.web import done, link_error_page, render
 
@@ -62,7 +63,8 @@ def index():  # type: ignore[no-untyped-def]
     page = service.overview(db.session, current_user.practice_id, flt,
                             request.args.get("page", 1, type=int), today)
     return render("engagements/index.html", page=page, flt=flt, today=today,
-                  statuses=STATUSES, kinds=KINDS, tier_labels=tiers.LABELS,
+                  statuses=translated(STATUSES), kinds=translated(KINDS),
+                  tier_labels=translated(tiers.LABELS),
                   staff=service.responsible_choices(db.session, current_user.practice_id),
                   years=range(today.year + 1, today.year - 6, -1))
 

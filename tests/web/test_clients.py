@@ -32,7 +32,7 @@ def test_overview_searches_name_number_kvk_and_email(signed_in, make, practice):
     make.client(practice, name="Bakkerij De Korst", client_number="1001", kvk_number="12345678",
                 contact_email="sanne@korst.example")
     make.client(practice, name="Fietsen Jansen", client_number="1002")
-    for term in ("korst", "1001", "12345678", "sanne@"):
+    for term in ("korst", "KORST", "1001", "12345678", "sanne@"):
         page = signed_in.get(f"/office/clients?q={term}").get_data(as_text=True)
         assert "Bakkerij De Korst" in page and "Fietsen Jansen" not in page, term
 
