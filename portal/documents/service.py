@@ -213,18 +213,25 @@ def upload_from_client(session: Session, actor: Actor, store: Storage, practice:
 
 def _fulfil(session: Session, actor: Actor, request: DocumentRequest) -> bool:
     """Open -> fulfilled, once: a second upload for it changes nothing."""
-    won = session.execute(
-        update(DocumentRequest)
-        .where(DocumentRequest.id == request.id, DocumentRequest.state == "open")
-        .values(state="fulfilled", closed_at=now())
-        .execution_options(synchronize_session=False)).rowcount
-    if won != 1:
+    if not _close(session, request, "fulfilled", task_state="done"):
         return False
     session.expire(request)
-    tasks.close_task(session, kind=TASK_KIND, subject_id=request.id, state="done")
     audit.record(session, actor, "document_request.fulfilled",
                  Subject("document_requests", request.id, request.client_id),
                  title=request.title)
+    return True
+
+
+def _close(session: Session, request: DocumentRequest, state: str, *, task_state: str) -> bool:
+    """An open request closes once (a conditional UPDATE decides a race), and its task with it."""
+    won = session.execute(
+        update(DocumentRequest)
+        .where(DocumentRequest.id == request.id, DocumentRequest.state == "open")
+        .values(state=state, closed_at=now())
+        .execution_options(synchronize_session=False)).rowcount
+    if won != 1:
+        return False
+    tasks.close_task(session, kind=TASK_KIND, subject_id=request.id, state=task_state)
     return True
 
 
@@ -365,14 +372,8 @@ def _task_title(locale: str, title: str) -> str:
 def cancel_request(session: Session, actor: Actor, request: DocumentRequest) -> bool:
     """Staff no longer need it: it leaves the open actions. False when it was closed first."""
     with transaction(session):
-        won = session.execute(
-            update(DocumentRequest)
-            .where(DocumentRequest.id == request.id, DocumentRequest.state == "open")
-            .values(state="cancelled", closed_at=now())
-            .execution_options(synchronize_session=False)).rowcount
-        if won != 1:
+        if not _close(session, request, "cancelled", task_state="cancelled"):
             return False
-        tasks.close_task(session, kind=TASK_KIND, subject_id=request.id, state="cancelled")
         audit.record(session, actor, "document_request.cancelled", request,
                      title=request.title)
     session.expire(request)
