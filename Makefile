@@ -53,7 +53,7 @@ test-sqlite: $(VENV)/.installed-dev translations ## Run the suite on SQLite only
 test-postgres: $(VENV)/.installed-dev translations ## Run the suite on PostgreSQL only
 	PORTAL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS)
 
-bench: $(VENV)/.installed-dev translations ## Load the reference data at 1x and 10x into fresh databases, print the figures (about 5 minutes)
+bench: $(VENV)/.installed-dev translations ## Load the reference data at 1x and 10x into fresh databases, print the figures (about 6 minutes)
 	$(BIN)/python -m bench --pg-url "$(PG_TEST_URL)"
 
 lint: $(VENV)/.installed-dev ## Ruff

@@ -1,4 +1,5 @@
-"""The bulk figures: a bulk tier change, the reminder sweep, the worker's mails per second.
+"""The bulk figures: a bulk tier change, the reminder sweep, the worker's mails per second
+(the questionnaire figures, measured after these, are in bench/questionnaires.py).
 
 Each runs through the service the application uses (clients.service.bulk_change_tier,
 notifications.reminders.sweep, notifications.worker.Worker) on a seeded database, and
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.http import free_port
-from bench.seed import ADMIN_EMAIL, TASK_KIND, add_tasks
+from bench.seed import ADMIN_EMAIL, CLIENT_EMAIL, TASK_KIND, add_tasks
 from portal import db
 from portal.clock import now
 from portal.db import QueryCounter, transaction
@@ -35,8 +36,9 @@ WORKER_TARGET_PER_S = 100.0
 
 def tier_change(app: Flask, practice_id: int, count: int = TIER_CHANGE_CLIENTS
                 ) -> dict[str, Any]:
-    """Select `count` clients that are not on Collaborate yet and move them there."""
-    from portal.accounts.models import StaffUser
+    """Select `count` clients that are not on Collaborate yet and move them there; not the
+    companies of the known client login, whose questionnaires are measured afterwards."""
+    from portal.accounts.models import ClientUser, Membership, StaffUser
     from portal.audit import Actor
     from portal.clients import service, tiers
     from portal.clients.models import Client
@@ -46,8 +48,11 @@ def tier_change(app: Flask, practice_id: int, count: int = TIER_CHANGE_CLIENTS
         session = db.session
         admin = session.scalar(select(StaffUser).where(StaffUser.practice_id == practice_id,
                                                        StaffUser.email == ADMIN_EMAIL))
+        known = (select(Membership.client_id)
+                 .join(ClientUser, ClientUser.id == Membership.client_user_id)
+                 .where(ClientUser.practice_id == practice_id, ClientUser.email == CLIENT_EMAIL))
         ids = tuple(session.scalars(select(Client.id).where(
-            Client.practice_id == practice_id, Client.tier != target)
+            Client.practice_id == practice_id, Client.tier != target, Client.id.not_in(known))
             .order_by(Client.id).limit(count)))
         session.rollback()
         actor = Actor(practice_id, "staff", admin.id, admin.email, "127.0.0.1", "bench")

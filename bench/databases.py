@@ -67,14 +67,17 @@ class PostgresServer:
         return create_engine(self.server, isolation_level="AUTOCOMMIT")
 
     def database(self, scale: int) -> Database:
-        name = f"portal_bench_{self.run_id}_{scale}x"
+        return Database("postgresql", scale, self.empty(f"{scale}x"))
+
+    def empty(self, tag: str) -> str:
+        """The URL of a new, empty database for this run (dropped with the others)."""
+        name = f"portal_bench_{self.run_id}_{tag}"
         admin = self._admin()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         self.created.append(name)
-        url = self.server.set(database=name).render_as_string(hide_password=False)
-        return Database("postgresql", scale, url)
+        return self.server.set(database=name).render_as_string(hide_password=False)
 
     def version(self) -> str:
         admin = self._admin()

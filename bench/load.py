@@ -1,5 +1,10 @@
 """HTTP load from this machine to loopback, bounded in time: wrk when installed, else a
-small Python generator (threads, keep-alive connections). Both report the same figures."""
+small Python generator (threads). Both report the same figures.
+
+Each request comes on a new connection ("Connection: close"), as a reverse proxy in front of
+gunicorn sends them by default (nginx speaks HTTP/1.0 upstream). Over keep-alive connections
+gunicorn's workers do not share the load: whichever worker accepts a connection keeps it, so
+one process could hold all of them and the figures jumped by a factor two between runs."""
 
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ def tool() -> str:
 
 def run(port: int, path: str, *, host: str, headers: dict[str, str], seconds: float,
         connections: int = CONNECTIONS) -> Load:
+    headers = {**headers, "Connection": "close"}
     if tool() == "wrk":
         return _wrk(port, path, host=host, headers=headers, seconds=seconds,
                     connections=connections)
@@ -102,7 +108,7 @@ def _python(port: int, path: str, *, host: str, headers: dict[str, str], seconds
                 if response.status >= 400:
                     failed += 1
                 if response.getheader("Connection", "").lower() == "close":
-                    conn.close()  # sync workers close; the next request reconnects
+                    conn.close()  # the next request reconnects
             except (OSError, http.client.HTTPException):
                 failed += 1
                 conn.close()

@@ -1,4 +1,4 @@
-"""Dutch names for the reference data set: people, companies, practices, work.
+"""Dutch names for the reference data set: people, companies, practices, work, files.
 
 Everything is drawn from a `random.Random` the caller seeds, so the same seed gives the
 same names. Addresses use `.example` domains (RFC 2606): no mail can reach a real person.
@@ -127,3 +127,66 @@ def mailbox(full_name: str) -> str:
 def company_domain(name: str) -> str:
     words = [w for w in ascii_slug(name).split("-") if w not in ("b", "v", "o", "f", "de")]
     return "-".join(words[:3]) + ".example"
+
+
+# --- documents -------------------------------------------------------------------------------
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+
+# (name without extension, extensions to draw from). Fields: {year} the folder's year, {next}
+# the year after, {month} a Dutch month, {mm} its number, {q} its quarter, {day} a day.
+FROM_CLIENT = (
+    ("Bankafschriften {year} Q{q}", ("pdf", "pdf", "csv")),
+    ("Bankafschriften {month} {year}", ("pdf",)),
+    ("Loonstroken {month}", ("pdf",)),
+    ("Inkoopfacturen {year}-{mm}", ("zip", "zip", "pdf")),
+    ("Verkoopfacturen {year}-{mm}", ("zip", "pdf", "xlsx")),
+    ("Kasboek {year}", ("xlsx", "xls", "ods")),
+    ("Jaaropgave {year} salaris", ("pdf",)),
+    ("Jaaropgave hypotheek {year}", ("pdf",)),
+    ("WOZ-beschikking {year}", ("pdf", "jpg")),
+    ("Kilometerregistratie {year}", ("xlsx", "pdf")),
+    ("Bonnetjes {month} {year}", ("zip", "pdf")),
+    ("Bon tankstation {day}-{mm}-{year}", ("jpg", "jpeg", "heic")),
+    ("Scan factuur {day}-{mm}-{year}", ("png", "pdf", "jpg")),
+    ("Voorraadlijst 31-12-{year}", ("xlsx", "csv")),
+    ("Debiteurenlijst {year}", ("xlsx", "csv")),
+    ("Crediteurenlijst {year}", ("xlsx", "csv")),
+    ("Huurcontract bedrijfspand", ("pdf", "docx")),
+    ("Polis bedrijfsaansprakelijkheid {year}", ("pdf",)),
+    ("Uittreksel KvK {year}", ("pdf",)),
+    ("Brief Belastingdienst {day}-{mm}-{year}", ("pdf", "jpg")),
+    ("Notulen aandeelhoudersvergadering {year}", ("docx", "pdf", "odt")),
+    ("Investeringen {year}", ("xlsx", "txt")),
+    ("Opgave privégebruik auto {year}", ("docx", "pdf")),
+    ("Leaseovereenkomst bestelbus", ("pdf",)),
+    ("Export boekhouding {year}", ("csv", "zip", "xlsx")),
+)
+FROM_PRACTICE = (
+    ("Concept jaarrekening {year}", ("pdf",)),
+    ("Samenstellingsverklaring {year}", ("pdf",)),
+    ("Aangifte inkomstenbelasting {year}", ("pdf",)),
+    ("Aangifte vennootschapsbelasting {year}", ("pdf",)),
+    ("Aangifte omzetbelasting {year} Q{q}", ("pdf",)),
+    ("Voorlopige aanslag {next}", ("pdf",)),
+    ("Loonstroken {month} {year}", ("pdf", "zip")),
+    ("Loonjournaal {year}-{mm}", ("pdf", "xlsx")),
+    ("Managementrapportage {year} Q{q}", ("pdf", "pptx")),
+    ("Btw-overzicht {year} Q{q}", ("xlsx", "pdf")),
+    ("Prognose {next}", ("xlsx", "ods")),
+    ("Vragen bij het jaarwerk {year}", ("docx", "pdf")),
+    ("Opdrachtbevestiging {year}", ("pdf", "docx")),
+    ("Specificatie vaste activa {year}", ("xlsx", "pdf")),
+    ("Overzicht te betalen belastingen {next}", ("pdf",)),
+)
+
+
+def document_name(rng: random.Random, year: int, *, from_client: bool) -> str:
+    """A file name as people send it: "Bankafschriften 2024 Q3.pdf", "Loonstroken maart.pdf",
+    "Inkoopfacturen 2025-02.zip". `year` is the folder the file belongs in."""
+    stem, extensions = rng.choice(FROM_CLIENT if from_client else FROM_PRACTICE)
+    month = int(rng.random() * 12)
+    name = stem.format(year=year, next=year + 1, month=MONTHS[month], mm=f"{month + 1:02d}",
+                       q=month // 3 + 1, day=f"{1 + int(rng.random() * 28):02d}")
+    return f"{name}.{rng.choice(extensions)}"

@@ -45,6 +45,8 @@ PAGES = (
     Page("portal_home", "client", "/", "portal home (chooser)"),
     Page("company_home", "client", "/c/{card}/", "company home"),
     Page("history", "client", "/c/{card}/history", "history"),
+    Page("client_documents", "staff", "/office/clients/{card}/documents", "client documents"),
+    Page("documents", "client", "/c/{card}/documents", "documents"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bench.pages import PAGES
@@ -54,6 +55,8 @@ def table(results: dict[str, Any]) -> str:
     out += _pages(results)
     out += [RULE, *_http(results)]
     out += [RULE, *_bulk(results)]
+    out += [RULE, *_files(results)]
+    out += [RULE, *_insights(results)]
     if results.get("notes"):
         out += [RULE, *(f"note: {note}" for note in results["notes"])]
     out.append(RULE)
@@ -137,9 +140,16 @@ def _bulk(results: dict[str, Any]) -> list[str]:
     lines = [f"{'BULK (big practice, 1x)':<38}  {'SQLite':<24}  {'PostgreSQL':<24}  target"]
     rows = (
         ("bulk tier change, 5,000 clients", "tier_change", _tier_cell, "< 2 s"),
-        ("reminder sweep, 100,000 open tasks", "reminders", _first_sweep_cell, "< 5 s"),
-        ("  second sweep, nothing new", "reminders", _second_sweep_cell, "< 5 s"),
+        ("reminder sweep, 100,000 open tasks", "reminders", _seconds_and_mails("first"),
+         "< 5 s"),
+        ("  second sweep, nothing new", "reminders", _seconds_and_mails("second"), "< 5 s"),
         ("worker to SMTP sink, 2,000 mails", "worker", _worker_cell, ">= 100 mails/s"),
+        ("questionnaire sent to 1,000 clients", "questionnaires", _seconds_and_mails("send"),
+         "< 5 s"),
+        ("  autosave of one answer (htmx POST)", "questionnaires", _autosave_cell,
+         "median < 20 ms"),
+        ("  part of 150 questions: statements", "questionnaires", _big_section_cell,
+         "same after answers"),
     )
     for label, key, cell, target in rows:
         line = f"{label:<38}"
@@ -163,15 +173,110 @@ def _tier_cell(f: dict[str, Any]) -> str:
     return f"{f['seconds']:.2f} s {_verdict(f['passed'])}"
 
 
-def _first_sweep_cell(f: dict[str, Any]) -> str:
-    s = f["first"]
-    return f"{s['seconds']:.2f} s {_verdict(s['passed'])} {s['mails']:,} mails"
-
-
-def _second_sweep_cell(f: dict[str, Any]) -> str:
-    s = f["second"]
-    return f"{s['seconds']:.2f} s {_verdict(s['passed'])} {s['mails']:,} mails"
+def _seconds_and_mails(part: str) -> Callable[[dict[str, Any]], str]:
+    """The cell of one part of a figure that takes seconds and writes mails."""
+    def cell(f: dict[str, Any]) -> str:
+        s = f[part]
+        return f"{s['seconds']:.2f} s {_verdict(s['passed'])} {s['mails']:,} mails"
+    return cell
 
 
 def _worker_cell(f: dict[str, Any]) -> str:
     return f"{f['per_second']:,.0f}/s {_verdict(f['passed'])} ({f['sent']:,} sent)"
+
+
+def _autosave_cell(f: dict[str, Any]) -> str:
+    s = f["autosave"]
+    return f"{s['median_ms']:.1f} ms {_verdict(s['passed'])} {s['queries']} q"
+
+
+def _big_section_cell(f: dict[str, Any]) -> str:
+    s = f["big_section"]
+    return (f"{s['queries_before_answers']} -> {s['queries_after_30_answers']} q "
+            f"{_verdict(s['passed'])} {s['median_ms']:.0f} ms")
+
+
+def _skipped_or_error(section: dict[str, Any]) -> str | None:
+    if "skipped" in section:
+        return section["skipped"]
+    if "error" in section:
+        return "ERROR " + section["error"].strip().splitlines()[-1]
+    return None
+
+
+def _row(label: str, figure: str, target: str = "", verdict: str = "") -> str:
+    return f"{label:<38}  {figure:<24}  {target} {verdict}".rstrip()
+
+
+def _files(results: dict[str, Any]) -> list[str]:
+    f = results.get("files") or {"skipped": "not run"}
+    reason = _skipped_or_error(f)
+    if reason:
+        return [f"LARGE FILE through gunicorn: {reason}"]
+    idle = f["idle_rss_mb"]
+    return [
+        f"LARGE FILE through gunicorn on 127.0.0.1 ({f['size_mb']} MB up and down; "
+        f"{f['worker']}; SQLite, local storage)",
+        _row("", "", "target"),
+        _row("upload through the portal's form",
+             f"{_num(f['upload_mb_per_s'])} MB/s ({f['upload_seconds']:.2f} s)"),
+        _row("download, SHA-256 checked",
+             f"{_num(f['download_mb_per_s'])} MB/s ({f['download_seconds']:.2f} s)"),
+        _row("worker's memory (RSS), idle", f"{idle:.1f} MB"),
+        _row("  peak during the upload", f"+{f['upload_peak_rss_mb'] - idle:.1f} MB"),
+        _row("  peak during the download", f"+{f['download_peak_rss_mb'] - idle:.1f} MB"),
+        _row("  most above idle", f"{f['above_idle_mb']:.1f} MB", f["target"],
+             _verdict(f["passed"])),
+    ]
+
+
+def _insights(results: dict[str, Any]) -> list[str]:
+    """Per engine: statements and median of each dashboard page, against the bench's page
+    budget of statements (bench/insights.py sets no time target), and the import's time."""
+    section = results.get("insights") or {"skipped": "not run"}
+    reason = _skipped_or_error(section)
+    if reason:
+        return [f"INSIGHTS: {reason}"]
+    runs = {engine: section.get(engine) for engine, _ in ENGINES}
+    done = [run for run in runs.values() if run and "error" not in run]
+    about = ""
+    if done:
+        data = done[0]["data"]
+        about = (f" ({data['years']} years x {data['months']} months x {data['lines']} lines: "
+                 f"{data['figure_rows']:,} figure rows)")
+    lines = [f"INSIGHTS in-process, one client{about}",
+             f"{'':<38}  {'SQLite':<24}  {'PostgreSQL':<24}  target"]
+    for label in done[0]["pages"] if done else []:
+        line, verdicts = f"{label:<38.38}", []
+        for engine, _ in ENGINES:
+            cell, ok = _insights_page_cell(runs[engine], label)
+            line += f"  {cell:<24}"
+            if ok is not None:
+                verdicts.append(ok)
+        verdict = _verdict(all(verdicts)) if verdicts else ""
+        lines.append(f"{line}  <= {QUERY_BUDGET} q (page budget) {verdict}".rstrip())
+    if done:
+        count = done[0]["import"]["lines"]
+        line = f"{f'trial balance import, {count:,} lines':<38}"
+        for engine, _ in ENGINES:
+            line += f"  {_import_cell(runs[engine]):<24}"
+        lines.append(f"{line}  no target (in brackets: preview + save)")
+    return lines
+
+
+def _insights_page_cell(run: dict[str, Any] | None, label: str) -> tuple[str, bool | None]:
+    if run is None:
+        return "skipped", None
+    page = run.get("pages", {}).get(label)
+    if "error" in run or page is None:
+        return "ERROR", False
+    return f"{page['queries']} q, med {page['median_ms']:.1f} ms", page["queries"] <= QUERY_BUDGET
+
+
+def _import_cell(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "skipped"
+    if "error" in run:
+        return "ERROR"
+    i = run["import"]
+    return f"{i['total_s']:.1f} s ({i['preview_ms'] / 1000:.1f} + {i['save_ms'] / 1000:.1f})"

@@ -8,7 +8,12 @@
 3. HTTP throughput through gunicorn with gunicorn.conf.py on 127.0.0.1 (SQLite 1x) for
    three pages, next to the bare-Flask baseline of bench/baseline.py measured in the same run.
 4. Bulk figures on the 1x databases: bulk tier change, worker mails per second to an SMTP
-   sink, reminder sweep over 100,000 open tasks.
+   sink, reminder sweep over 100,000 open tasks, a questionnaire sent to 1,000 clients, its
+   autosave, and a part of a 150-question questionnaire (bench/questionnaires.py).
+5. A 200 MB document up and down through gunicorn, and the worker's memory (bench/files.py,
+   its own throwaway instance).
+6. Insights (bench/insights.py, on a fresh database of its own per engine): the dashboards of
+   a client with ten years of figures, and a 50,000-line trial balance import.
 
 Prints one table and writes it as JSON to bench/results/. Targets are reported PASS/FAIL;
 the exit code is not 0 only when something could not be measured.
@@ -31,7 +36,18 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bench import bulk, databases, load, machine, pages, report, throughput
+from bench import (
+    bulk,
+    databases,
+    files,
+    insights,
+    load,
+    machine,
+    pages,
+    questionnaires,
+    report,
+    throughput,
+)
 from bench.databases import Database
 from bench.seed import BIG, BIG_SLUG
 
@@ -86,6 +102,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help=f"PostgreSQL server to create databases on ({DEFAULT_PG_URL})")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-http", action="store_true", help="skip gunicorn throughput")
+    parser.add_argument("--no-files", action="store_true",
+                        help="skip the large document through gunicorn")
+    parser.add_argument("--no-insights", action="store_true",
+                        help="skip the dashboards and the trial balance import")
+    parser.add_argument("--file-mb", type=int, default=200,
+                        help="size of the document sent up and down (default 200)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer requests and 3 s of load: a smoke run, not figures")
     args = parser.parse_args(argv)
@@ -114,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bench: could not load the reference data: {error}", file=sys.stderr)
                 return 1
             failed = _measure(loaded, results, env, workdir, args, progress)
+            failed += _separate(results, postgres, args, progress)
         finally:
             if postgres:
                 postgres.drop_all()
@@ -142,8 +165,10 @@ def _start(stray: list[str]) -> dict[str, Any]:
                     "load_tool": load.tool(), "load_average_at_start": round(busy, 2)},
         "sizes": (f'big practice "{BIG_SLUG}": {BIG.clients:,} clients, '
                   f"{BIG.engagements:,} engagements, {BIG.client_users:,} client users, "
-                  f"{BIG.staff:,} staff at 1x; ten times that at 10x; 19 small practices"),
+                  f"{BIG.staff:,} staff, {BIG.documents:,} documents (metadata) at 1x; ten "
+                  "times that at 10x; 19 small practices"),
         "notes": notes, "databases": {}, "pages": {}, "http": {}, "bulk": {},
+        "files": {}, "insights": {},
     }
 
 
@@ -182,7 +207,8 @@ def _measure(loaded: list[Database], results: dict[str, Any], env: dict[str, str
             "url": database.safe_url(), "load_seconds": round(database.load_seconds, 1),
             "rows": database.seed["rows"], "seconds": database.seed["seconds"],
             "seed_total_seconds": round(database.seed["total_seconds"], 2)}
-        results["notes"] += [n for n in database.seed["notes"] if n not in results["notes"]]
+        notes = [f"seed {database.scale}x: {note}" for note in database.seed["notes"]]
+        results["notes"] += [n for n in notes if n not in results["notes"]]
     for database in loaded:
         progress(f"pages in-process on {database.label} {database.scale}x")
         measured = _pages(database, workdir, args)
@@ -202,6 +228,38 @@ def _measure(loaded: list[Database], results: dict[str, Any], env: dict[str, str
         results["bulk"][engine] = _bulk(database, workdir)
         failed += [f"{database.label} {key}: {figures['error']}"
                    for key, figures in results["bulk"][engine].items() if "error" in figures]
+    return failed
+
+
+def _separate(results: dict[str, Any], postgres: databases.PostgresServer | None,
+              args: argparse.Namespace, progress: Progress) -> list[str]:
+    """The benches with their own data: a large document through gunicorn (bench/files.py)
+    and insights (bench/insights.py, on SQLite and, when it answers, PostgreSQL). Returns
+    what could not be measured."""
+    failed: list[str] = []
+    if args.no_files:
+        results["files"] = {"skipped": "--no-files"}
+    else:
+        progress(f"a {args.file_mb} MB document up and down through gunicorn")
+        try:
+            results["files"] = files.measure(args.file_mb).as_dict()
+        except Exception:
+            results["files"] = {"error": traceback.format_exc()}
+            failed.append(f"files: {results['files']['error']}")
+    if args.no_insights:
+        results["insights"] = {"skipped": "--no-insights"}
+        return failed
+    engines: list[tuple[str, str, Any]] = [("sqlite", "SQLite", lambda: None)]
+    if postgres:
+        engines.append(("postgresql", "PostgreSQL", lambda: postgres.empty("insights")))
+    for engine, label, url in engines:
+        progress(f"insights in-process on {label}: dashboards over ten years of figures, "
+                 f"a {insights.IMPORT_LINES:,}-line trial balance import")
+        try:
+            results["insights"][engine] = insights.measure(url())
+        except Exception:
+            results["insights"][engine] = {"error": traceback.format_exc()}
+            failed.append(f"insights {label}: {results['insights'][engine]['error']}")
     return failed
 
 
@@ -279,7 +337,8 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     steps = (("tier_change", lambda: bulk.tier_change(app, practice_id)),
              ("worker", lambda: bulk.worker_mails(config, practice_id)),
-             ("reminders", lambda: bulk.reminder_sweeps(app, practice_id)))
+             ("reminders", lambda: bulk.reminder_sweeps(app, practice_id)),
+             ("questionnaires", lambda: questionnaires.measure(app, practice_id, HOST)))
     try:
         for key, step in steps:
             try:
