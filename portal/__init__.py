@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import config as settings
     from portal.accounts import sessions
     from portal.accounts.views import bp as accounts_bp
+    from portal.audit import service as audit
     from portal.audit.views import bp as audit_bp
     from portal.clients import tiers
     from portal.clients.views import bp as clients_bp
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     worker.register_sweep(app, "exports", lambda s: exports.build_queued(s, files.storage()))
     worker.register_sweep(app, "retention", lambda s: retention.sweep(s, files.storage()))
     worker.register_sweep(app, "database statistics", db.refresh_statistics)
+    worker.register_sweep(app, "audit log checks", audit.check_due)
 
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)

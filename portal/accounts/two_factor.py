@@ -22,12 +22,14 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
+from portal import audit, notifications
 from portal.accounts.models import ClientUser, RecoveryCode, StaffUser
 from portal.accounts.passwords import check_password
-from portal.accounts.service import Refused
+from portal.accounts.service import Refused, end_sessions
 from portal.clock import now
 from portal.db import transaction
+from portal.notifications import Mail
+from portal.notifications.mail import Branded
 
 Account = StaffUser | ClientUser
 STEP = timedelta(seconds=30)
@@ -185,6 +187,27 @@ def disable(session: Session, actor: audit.Actor, user: Account, *, password: st
             audit.record(session, actor, "account.two_factor_disabled", user)
     if errors:
         raise Refused(errors)
+
+
+def reset(session: Session, actor: audit.Actor, practice: Branded, user: StaffUser) -> bool:
+    """An admin switches a colleague's two-step sign-in off, for when the phone and the
+    recovery codes are both lost. Every session of theirs ends (whoever holds the phone is
+    out too) and they get a mail saying who did it; at their next sign-in they set it up
+    again where the practice asks for it. One's own goes off with the password and a code."""
+    if actor.type == "staff" and actor.id == user.id:
+        raise Refused({"": _("Switch your own two-step sign-in off under Account: it takes "
+                             "your password and a code.")})
+    if not user.two_factor_enabled:
+        return False
+    with transaction(session):
+        user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
+        session.execute(delete(RecoveryCode).where(_owner(user)))
+        end_sessions(session, user)
+        audit.record(session, actor, "staff.two_factor_reset", user)
+        notifications.enqueue(session, practice, Mail(
+            to=user.email, to_name=user.name or None, kind="two_factor_reset",
+            locale=user.locale, context={"when": now(), "by": actor.label}))
+    return True
 
 
 def verify(session: Session, actor: audit.Actor, user: Account, code: str) -> bool:

@@ -190,6 +190,15 @@ def reactivate_staff(staff_id: int):  # type: ignore[no-untyped-def]
         _("%(name)s can sign in again."))
 
 
+@bp.post("/office/staff/<int:staff_id>/reset-two-factor")
+@access.staff(role="admin")
+def reset_staff_two_factor(staff_id: int):  # type: ignore[no-untyped-def]
+    return _change_staff(
+        staff_id, lambda m: two_factor.reset(db.session, access.actor(), g.practice, m),
+        _("Two-step sign-in of %(name)s is off and their sessions have ended. They set it "
+          "up again at their next sign-in."))
+
+
 @bp.post("/office/staff/<int:staff_id>/invite-again")
 @access.staff(role="admin")
 def reinvite_staff(staff_id: int):  # type: ignore[no-untyped-def]

@@ -34,3 +34,22 @@ class AuditEvent(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheck(Base):
+    """The latest check of a practice's chain (one row per practice). The audit page shows
+    it instead of reading the whole log on every visit; the worker runs the checks."""
+
+    __tablename__ = "audit_checks"
+
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[datetime | None]  # an admin asked for a check that has not run yet
+    checked_at: Mapped[datetime | None]
+    events: Mapped[int] = mapped_column(default=0)  # how many events the check read
+    finding: Mapped[str] = mapped_column(String(10), default="intact")  # see service.FINDINGS
+    broken_id: Mapped[int | None]  # the event where the chain stops holding
+    # The newest event of the last intact check: it must still be there, unchanged, so
+    # events removed from the end of the log are found too.
+    head_id: Mapped[int | None]
+    head_hash: Mapped[str | None] = mapped_column(String(64))

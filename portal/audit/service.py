@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from portal.audit.models import AuditEvent
+from portal.audit.models import AuditCheck, AuditEvent
 from portal.clock import now
+from portal.db import transaction
 from portal.paging import PAGE_SIZE, Page, clamp
 
 GENESIS = "0" * 64
@@ -117,31 +120,141 @@ def record_many(session: Session, actor: Actor, action: str,
     return len(rows)
 
 
-def _fields(event: AuditEvent) -> dict[str, Any]:
+def _fields(event: Any) -> dict[str, Any]:
     return {c: getattr(event, c) for c in (
         "practice_id", "created_at", "actor_type", "actor_id", "actor_label", "action",
         "subject_type", "subject_id", "client_id", "data", "ip", "user_agent")}
 
 
-def verify(session: Session, practice_id: int) -> AuditEvent | None:
-    """The first event of the practice whose chain does not hold, or None when intact."""
-    prev = GENESIS
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.practice_id == practice_id)
+def verify(session: Session, practice_id: int) -> Any | None:
+    """The first event of the practice whose chain does not hold (a row with the event's
+    columns), or None when intact."""
+    return _walk(session, practice_id)[0]
+
+
+def _walk(session: Session, practice_id: int) -> tuple[Any | None, int, tuple[Any, Any]]:
+    """Read the whole chain: the first event where it breaks (or None), how many events
+    hold, and the id and hash of the newest of those. Rows, not objects: a check reads
+    every event of the practice."""
+    prev, count, head = GENESIS, 0, (None, None)
+    events = session.execute(
+        select(*AuditEvent.__table__.c).where(AuditEvent.practice_id == practice_id)
         .order_by(AuditEvent.id).execution_options(yield_per=1000)
     )
     for event in events:
         if event.prev_hash != prev or event.hash != digest(prev, _fields(event)):
-            return event
-        prev = event.hash
-    return None
+            return event, count, head
+        prev, count, head = event.hash, count + 1, (event.id, event.hash)
+    return None, count, head
 
 
-def was_changed(event: AuditEvent) -> bool:
+def was_changed(event: Any) -> bool:
     """For the event verify() reports: True when its own content no longer matches its
     hash (it was changed); False when it is intact but does not follow on the event before
     it (an event before it was removed, or that one's hash was changed)."""
     return event.hash != digest(event.prev_hash, _fields(event))
+
+
+# --- checks: the whole chain read in the background, the finding kept -----------------------
+# Reading a chain costs time in proportion to the log (a bulk change of 5,000 clients adds
+# 5,000 events), so the audit page shows the latest check and the worker runs them: each
+# chain once a day, and within a minute when an admin asks.
+
+INTACT, CHANGED, REMOVED, SHORTENED = "intact", "changed", "removed", "shortened"
+FINDINGS = (INTACT, CHANGED, REMOVED, SHORTENED)
+CHECK_EVERY = timedelta(days=1)
+CHECKS_PER_PASS = 20  # chains one worker pass reads at most: mail is not held up long
+DISCOVER_EVERY_SECONDS = 3600  # how often the worker looks for practices never checked
+# The engine (one per app, so per database) -> when this process last looked.
+_discovered_at: WeakKeyDictionary[Any, float] = WeakKeyDictionary()
+
+
+def latest_check(session: Session, practice_id: int) -> AuditCheck | None:
+    return session.get(AuditCheck, practice_id)
+
+
+def broken_event(session: Session, found: AuditCheck | None) -> AuditEvent | None:
+    """The event a check found broken, when it is still there."""
+    if found is None or found.broken_id is None:
+        return None
+    return session.scalar(select(AuditEvent).where(AuditEvent.practice_id == found.practice_id,
+                                                   AuditEvent.id == found.broken_id))
+
+
+def request_check(session: Session, actor: Actor) -> AuditCheck:
+    """An admin asks for a check of the practice's chain now; the worker runs it."""
+    with transaction(session):
+        row = _check_row(session, actor.practice_id)
+        row.requested_at = row.requested_at or now()
+    return row
+
+
+def check(session: Session, practice_id: int) -> AuditCheck:
+    """Read the practice's whole chain now and keep the finding: an event changed, one
+    removed, or events removed from the end, which the chain alone cannot show: the newest
+    event the last intact check read must still be there, unchanged. A broken chain keeps
+    that event as the reference, so the finding stays on every later check until someone
+    restores the log. The chain is read outside the short transaction that keeps the
+    finding: on SQLite a write transaction would hold up every other writer meanwhile."""
+    before = session.get(AuditCheck, practice_id)
+    reference = (before.head_id, before.head_hash) if before else (None, None)
+    broken, count, head = _walk(session, practice_id)
+    if broken is not None:
+        finding, broken_id = (CHANGED if was_changed(broken) else REMOVED), broken.id
+    elif reference[0] is not None and session.scalar(
+            select(AuditEvent.hash).where(AuditEvent.practice_id == practice_id,
+                                          AuditEvent.id == reference[0])) != reference[1]:
+        finding, broken_id = SHORTENED, reference[0]
+    else:
+        finding, broken_id, reference = INTACT, None, head
+    with transaction(session):
+        row = _check_row(session, practice_id)
+        row.requested_at, row.checked_at, row.events = None, now(), count
+        row.finding, row.broken_id = finding, broken_id
+        row.head_id, row.head_hash = reference
+    return row
+
+
+def check_due(session: Session) -> int:
+    """Worker sweep: the chains admins asked for first, then those not checked for a day
+    and, hourly, the practices with events that were never checked; each check in its own
+    transaction. Returns the number of chains read."""
+    moment = now()
+    due = list(session.scalars(
+        select(AuditCheck.practice_id)
+        .where(or_(AuditCheck.requested_at.is_not(None),
+                   AuditCheck.checked_at.is_(None),
+                   AuditCheck.checked_at < moment - CHECK_EVERY))
+        .order_by(AuditCheck.requested_at.is_(None), AuditCheck.checked_at.nulls_first())
+        .limit(CHECKS_PER_PASS)))
+    due += _never_checked(session, CHECKS_PER_PASS - len(due))
+    session.rollback()
+    for practice_id in due:
+        check(session, practice_id)
+        session.rollback()  # the next chain is read in a transaction of its own
+    return len(due)
+
+
+def _never_checked(session: Session, room: int) -> list[int]:
+    key = session.get_bind()
+    last = _discovered_at.get(key)
+    if room <= 0 or (last is not None and time.monotonic() - last < DISCOVER_EVERY_SECONDS):
+        return []
+    found = list(session.scalars(
+        select(AuditEvent.practice_id).distinct()
+        .where(AuditEvent.practice_id.not_in(select(AuditCheck.practice_id)))
+        .order_by(AuditEvent.practice_id).limit(room)))
+    if len(found) < room:  # all found: look again in an hour
+        _discovered_at[key] = time.monotonic()
+    return found
+
+
+def _check_row(session: Session, practice_id: int) -> AuditCheck:
+    row = session.get(AuditCheck, practice_id)
+    if row is None:
+        row = AuditCheck(practice_id=practice_id, events=0, finding=INTACT)
+        session.add(row)
+    return row
 
 
 @dataclass(frozen=True)
@@ -176,23 +289,3 @@ def events(session: Session, practice_id: int, where: EventFilter, *, page: int,
     rows = session.scalars(query.order_by(AuditEvent.id.desc())
                            .limit(page_size).offset((page - 1) * page_size))
     return Page(rows=list(rows), total=total, page=page, page_size=page_size)
-
-
-@dataclass(frozen=True)
-class ChainState:
-    """What verify() found: nothing (intact), or the first event where the chain breaks and
-    whether that event itself was changed (else one before it was removed)."""
-
-    broken_at: AuditEvent | None
-
-    @property
-    def intact(self) -> bool:
-        return self.broken_at is None
-
-    @property
-    def changed(self) -> bool:
-        return self.broken_at is not None and was_changed(self.broken_at)
-
-
-def chain_state(session: Session, practice_id: int) -> ChainState:
-    return ChainState(verify(session, practice_id))

@@ -1,16 +1,18 @@
 """Admins read the practice's audit log at /office/audit, filter it live, page through it,
-and see whether the chain of events still verifies; `portal audit verify` checks it too."""
+and see the latest check of the chain of events, which the worker runs daily and when an
+admin asks; `portal audit verify` checks it too."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal import audit, clock
 from portal import db as portal_db
-from portal.audit.models import AuditEvent
+from portal.audit import service as audit_service
+from portal.audit.models import AuditCheck, AuditEvent
 from portal.cli import cli
 from portal.db import QueryCounter, engine_of, transaction
 
@@ -51,7 +53,6 @@ def test_events_of_the_practice_are_listed_newest_first(app, client, anna, demo,
     assert "auth.login" in page and "anna@demo.example" in page  # the login is audited too
     assert "theirs@other.example" not in page and "client.created" not in page
     assert "client 12" in page and "192.0.2.4" in page and "old: standard" in page
-    assert "The log is intact" in page
 
 
 def test_settings_changes_show_old_and_new_values(app, client, anna, demo):
@@ -131,16 +132,84 @@ def test_pages_keep_the_filter_and_run_a_fixed_number_of_queries(app, client, an
         as_text=True)
 
 
+def sweep(app) -> int:  # type: ignore[no-untyped-def]
+    """One pass of the worker's audit sweep, as `portal worker` runs it every minute."""
+    with app.app_context():
+        return audit_service.check_due(portal_db.session)
+
+
+def test_the_page_shows_the_latest_check_and_an_admin_can_ask_for_one(app, client, anna,
+                                                                       demo):
+    record(app, demo, "client.tier_changed", client_id=12)
+    page = client.get("/office/audit").get_data(as_text=True)
+    assert "The log has not been checked yet" in page
+    assert 'action="/office/audit/check"' in page
+
+    assert client.submit("/office/audit/check", page="/office/audit").status_code == 303
+    page = client.get("/office/audit").get_data(as_text=True)
+    assert "The whole log is being checked since" in page
+    assert 'hx-trigger="every 3s"' in page  # the panel asks again until the check is done
+    assert 'action="/office/audit/check"' not in page
+
+    assert sweep(app) == 1
+    panel = client.get("/office/audit", headers={"HX-Request": "true",
+                                                 "HX-Target": "div#audit_check"})
+    body = panel.get_data(as_text=True)
+    assert "the log is intact. All 2 events are as they were recorded" in body  # and login
+    assert "hx-trigger" not in body and "<table" not in body  # the panel only
+    assert sweep(app) == 0  # checked: not again until tomorrow
+
+
 def test_a_changed_event_is_reported_on_the_page(app, client, anna, demo):
     record(app, demo, "client.tier_changed", client_id=12)
     record(app, demo, "client.tier_changed", client_id=13)
+    sweep(app)
     with app.app_context(), transaction(portal_db.session):
         target = portal_db.session.scalar(select(AuditEvent.id).where(
             AuditEvent.client_id == 12))
         portal_db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
                                   .values(data={"old": "collaborate"}))
+    assert "the log is intact" in client.get("/office/audit").get_data(as_text=True)
+    client.submit("/office/audit/check", page="/office/audit")
+    sweep(app)
     page = client.get("/office/audit").get_data(as_text=True)
     assert f"Event {target} of" in page and "has been changed" in page
+
+
+def test_events_removed_from_the_end_are_found_by_the_next_check(app, client, anna, demo):
+    record(app, demo, "client.tier_changed", client_id=12)
+    record(app, demo, "client.tier_changed", client_id=13)
+    sweep(app)
+    with app.app_context(), transaction(portal_db.session):
+        newest = portal_db.session.scalar(select(func.max(AuditEvent.id)))
+        portal_db.session.execute(AuditEvent.__table__.delete().where(
+            AuditEvent.id == newest))
+    client.submit("/office/audit/check", page="/office/audit")
+    sweep(app)
+    page = client.get("/office/audit").get_data(as_text=True)
+    assert f"Events have been removed from the end of the log: event {newest}," in page
+    # New events chain onto the shortened log and hold, but the finding stays.
+    record(app, demo, "client.tier_changed", client_id=14)
+    client.submit("/office/audit/check", page="/office/audit")
+    sweep(app)
+    assert "removed from the end" in client.get("/office/audit").get_data(as_text=True)
+
+
+def test_the_worker_checks_every_log_daily_and_finds_logs_never_checked(app, make, demo):
+    other = make.practice("other")
+    record(app, demo, "client.created", client_id=1)
+    record(app, other, "client.created", client_id=2)
+    assert sweep(app) == 2  # both found, though no admin asked
+    assert sweep(app) == 0
+    clock.freeze(datetime.now(UTC) + timedelta(days=1, minutes=1))
+    try:
+        assert sweep(app) == 2
+    finally:
+        clock.freeze(None)
+    with app.app_context():
+        checks = portal_db.session.scalars(select(AuditCheck)).all()
+        assert {(c.practice_id, c.finding, c.events) for c in checks} == {
+            (demo.id, "intact", 1), (other.id, "intact", 1)}
 
 
 def test_the_log_is_for_admins(client, make, demo):

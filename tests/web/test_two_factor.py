@@ -15,6 +15,7 @@ from portal.accounts.models import RecoveryCode
 from portal.accounts.two_factor import code_for
 from portal.audit.models import AuditEvent
 from portal.clients import tiers
+from portal.notifications.models import OutboxMessage
 from portal.tenancy.models import Practice
 from tests.factories import PASSWORD, Factory
 
@@ -336,3 +337,56 @@ def test_an_admin_requires_it_on_the_settings_page_and_the_change_is_audited(app
     assert event.data["changes"] == {"require_staff_2fa": {"old": False, "new": True}}
     # The admin too, from the next page on.
     assert browser.get("/office/").headers["Location"] == "/office/account/two-factor"
+
+
+# --- an admin resets it for a colleague who lost the phone and the codes -------------------
+
+def test_an_admin_resets_a_colleagues_two_step_sign_in(app, make):
+    practice = make.practice("demo", name="Bakker & Visser", require_staff_2fa=True)
+    anna_id = make.staff(practice, "anna@demo.example", name="Anna Bakker").id
+    joost = make.staff(practice, "joost@demo.example", role="admin")
+    anna = app.test_client()
+    anna.login_staff("anna@demo.example")
+    _enrol(anna, base="/office/account")
+    admin = app.test_client()
+    admin.login_staff(joost.email)
+    _enrol(admin, base="/office/account")  # the practice asks it of every colleague
+    _at(60)
+
+    page = admin.get("/office/staff").get_data(as_text=True)
+    reset = f"/office/staff/{anna_id}/reset-two-factor"
+    assert f'action="{reset}"' in page
+    assert f'action="/office/staff/{joost.id}/reset-two-factor"' not in page  # not one's own
+    done = admin.submit(reset, page="/office/staff")
+    assert done.status_code == 303
+    assert "Two-step sign-in of Anna Bakker is off" in admin.get("/office/staff").get_data(
+        as_text=True)
+    assert anna.get("/office/").status_code == 302  # her session has ended
+    assert "/login" in anna.get("/office/").headers["Location"]
+    with app.app_context():
+        assert portal_db.session.scalar(select(RecoveryCode.id).where(
+            RecoveryCode.staff_user_id == anna_id)) is None
+        mail = portal_db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "two_factor_reset"))
+        event = portal_db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "staff.two_factor_reset"))
+        assert mail.recipient == "anna@demo.example"
+        assert "joost@demo.example switched off the two-step sign-in" in mail.text_body
+        assert event.actor_label == "joost@demo.example" and event.subject_id == anna_id
+
+    # The password alone signs her in again, straight into setting it up anew.
+    again = app.test_client()
+    assert again.login_staff("anna@demo.example").headers["Location"] != "/login/verify"
+    assert again.get("/office/clients").headers["Location"] == "/office/account/two-factor"
+
+
+def test_an_admin_cannot_reset_their_own_two_step_sign_in(app, make):
+    practice = make.practice("demo")
+    joost = make.staff(practice, "joost@demo.example", role="admin")
+    admin = app.test_client()
+    admin.login_staff(joost.email)
+    _enrol(admin, base="/office/account")
+    refused = admin.submit(f"/office/staff/{joost.id}/reset-two-factor", page="/office/staff")
+    assert refused.status_code == 409
+    assert "Switch your own two-step sign-in off under Account" in refused.get_data(
+        as_text=True)

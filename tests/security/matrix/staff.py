@@ -20,6 +20,7 @@ ROUTES = [
     Route("accounts.change_staff_role", "POST", _colleague("role"), ADMINS, {"role": "admin"}),
     Route("accounts.deactivate_staff", "POST", _colleague("deactivate"), ADMINS),
     Route("accounts.reactivate_staff", "POST", _colleague("reactivate"), ADMINS),
+    Route("accounts.reset_staff_two_factor", "POST", _colleague("reset-two-factor"), ADMINS),
     # The invitation link is for whoever holds it; this POST sends nothing valid (422), so
     # the link stays unused for the GET row. Inviting again (below) revokes it.
     Route("accounts.accept_invite", "GET", lambda w: f"/office/invite/{w['invite_token']}",
