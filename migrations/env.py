@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.pool import NullPool
 
 from portal.db import Base, UTCDateTime, import_models, make_engine
+from portal.migrate import for_dialect
 
 import_models()
 config = context.config
@@ -26,6 +27,7 @@ def run(connection: Any) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=for_dialect(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -80,6 +80,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Errors become the friendly 500 page, also in debug; tests see them raised.
         "PROPAGATE_EXCEPTIONS": bool(testing),
         "SECRET_KEY": secret,
+        # Earlier keys, newest first: sessions, links and sealed values made with them still
+        # open after PORTAL_SECRET_KEY is changed (Flask reads this for sessions too).
+        "SECRET_KEY_FALLBACKS": overrides.get("SECRET_KEY_FALLBACKS") or [
+            key.strip() for key in _env("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()],
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}"),
         "BASE_DOMAIN": (_env("BASE_DOMAIN", "localhost") or "localhost").lower(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 
@@ -25,3 +27,12 @@ def downgrade(url: str, revision: str) -> None:
 
 def revision(url: str, message: str) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def for_dialect(dialect: str):  # type: ignore[no-untyped-def]
+    """Alembic's include_object: leave out what the models make for another database only
+    (an index with `.ddl_if(dialect=...)`), which autogenerate would otherwise compare."""
+    def include(obj: Any, _name: str, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only is None or only == dialect
+    return include

@@ -1,11 +1,18 @@
-"""Security mechanisms in one place: headers, CSRF, cross-site refusal, throttling, proxies."""
+"""Security mechanisms in one place: headers, CSRF, cross-site refusal, throttling, proxies,
+and sealing the few secrets the database must keep readable."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import re
 from collections.abc import Mapping
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, abort, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,6 +38,43 @@ CSP = "; ".join([
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Signed link tokens are long runs of URL-safe characters; nothing else in our URLs is.
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}")
+
+
+# --- sealed values ------------------------------------------------------------------------
+# A secret the app must read back (an authenticator's key) is stored encrypted with AES-GCM
+# under a key derived from PORTAL_SECRET_KEY, bound to the row it belongs to: a copy of the
+# database alone, or a value moved to another row, opens nothing. The keys in
+# PORTAL_SECRET_KEY_FALLBACKS still open what was sealed before the key was changed.
+
+SEALED = "v1:"
+
+
+def _sealing_key(secret: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"portal: sealed values v1").derive(secret.encode())
+
+
+def seal(value: str, bound_to: str) -> str:
+    nonce = os.urandom(12)
+    box = AESGCM(_sealing_key(current_app.config["SECRET_KEY"]))
+    sealed = nonce + box.encrypt(nonce, value.encode(), bound_to.encode())
+    return SEALED + base64.urlsafe_b64encode(sealed).decode()
+
+
+def unseal(stored: str, bound_to: str) -> str | None:
+    """The value, or None when no key opens it (changed, moved, or the key is gone). A
+    value stored before sealing existed comes back as it is."""
+    if not stored.startswith(SEALED):
+        return stored
+    raw = base64.urlsafe_b64decode(stored[len(SEALED):])
+    keys = [current_app.config["SECRET_KEY"], *current_app.config["SECRET_KEY_FALLBACKS"]]
+    for secret in keys:
+        try:
+            return AESGCM(_sealing_key(secret)).decrypt(raw[:12], raw[12:],
+                                                         bound_to.encode()).decode()
+        except InvalidTag:
+            continue
+    return None
 
 
 def redact_tokens(text: str) -> str:

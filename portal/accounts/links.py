@@ -69,7 +69,9 @@ class LinkElsewhere(LinkError):
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"link:{purpose}",
+    config = current_app.config  # itsdangerous signs with the last key, checks with all
+    keys = [*reversed(config["SECRET_KEY_FALLBACKS"]), config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=f"link:{purpose}",
                                   signer_kwargs={"digest_method": hashlib.sha256})
 
 

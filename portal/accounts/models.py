@@ -63,7 +63,7 @@ class StaffUser(_Account, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     # Two-factor sign-in (TOTP): the secret is set when setup starts and counts once a code
     # confirmed it (totp_enabled_at); the last time step used stops a code being replayed.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(200))  # sealed: security.seal
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
@@ -94,7 +94,7 @@ class ClientUser(_Account, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     # Two-factor sign-in (TOTP): the secret is set when setup starts and counts once a code
     # confirmed it (totp_enabled_at); the last time step used stops a code being replayed.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(200))  # sealed: security.seal
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]

@@ -30,6 +30,7 @@ from portal.clock import now
 from portal.db import transaction
 from portal.notifications import Mail
 from portal.notifications.mail import Branded
+from portal.security import SEALED, seal, unseal
 
 Account = StaffUser | ClientUser
 STEP = timedelta(seconds=30)
@@ -61,14 +62,29 @@ def code_for(secret: str, moment: datetime) -> str:
     return pyotp.TOTP(secret).at(moment)
 
 
+def secret_of(user: Account) -> str | None:
+    """The authenticator key, unsealed (None when there is none, or no key opens it)."""
+    if not user.totp_secret:
+        return None
+    return unseal(user.totp_secret, _bound_to(user))
+
+
+def _bound_to(user: Account) -> str:
+    """What a sealed key belongs to: this user, so it means nothing on another row."""
+    return f"totp:{user.kind}:{user.id}"
+
+
 def _use_totp(session: Session, user: Account, code: str) -> bool:
     """Accept an app's code once: its step must be later than the last one used."""
     code = _normalize(code)
-    if not user.totp_secret or len(code) != 6 or not code.isdigit():
+    secret = secret_of(user)
+    if not secret or len(code) != 6 or not code.isdigit():
         return False
-    step = _matching_step(user.totp_secret, code, now())
+    step = _matching_step(secret, code, now())
     if step is None:
         return False
+    if not user.totp_secret.startswith(SEALED):  # kept before keys were sealed: seal it now
+        user.totp_secret = seal(secret, _bound_to(user))
     model = type(user)
     used = session.execute(
         update(model)
@@ -126,8 +142,8 @@ def recovery_codes_left(session: Session, user: Account) -> int:
 
 def provisioning_uri(user: Account, issuer: str) -> str:
     """What the QR code holds: the otpauth:// address authenticator apps read."""
-    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email,
-                                                                issuer_name=issuer)
+    return pyotp.TOTP(secret_of(user) or "").provisioning_uri(name=user.email,
+                                                               issuer_name=issuer)
 
 
 def qr_code(uri: str, title: str) -> Markup:
@@ -143,7 +159,7 @@ def begin_setup(session: Session, actor: audit.Actor, user: Account) -> None:
     if user.two_factor_enabled:
         raise Refused({"": _("Two-step sign-in is on already.")})
     with transaction(session):
-        user.totp_secret = pyotp.random_base32()
+        user.totp_secret = seal(pyotp.random_base32(), _bound_to(user))
         user.totp_last_step = None
         audit.record(session, actor, "account.two_factor_setup_started", user)
 

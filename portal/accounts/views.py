@@ -573,14 +573,17 @@ def sign_out_everywhere(audience: str):  # type: ignore[no-untyped-def]
 def _two_factor_page(audience: str, status: int = 200, problem: str | None = None,
                      **forms):  # type: ignore[no-untyped-def]
     user = _me()
-    qr_code = None
+    qr_code = setup_key = None
     if user.totp_secret and not user.two_factor_enabled:
+        setup_key = two_factor.secret_of(user)  # None after a key change: start again
+    if setup_key:
         uri = two_factor.provisioning_uri(user, g.practice.name)
         qr_code = two_factor.qr_code(uri, _("QR code to scan with your authenticator app"))
     forms.setdefault("code_form", CodeForm(formdata=None))
     forms.setdefault("disable_form", DisableTwoFactorForm(formdata=None))
     return render("accounts/two_factor.html", status=status, audience=audience, user=user,
-                  problem=problem, qr_code=qr_code, confirm_form=ConfirmForm(formdata=None),
+                  problem=problem, qr_code=qr_code, setup_key=setup_key,
+                  confirm_form=ConfirmForm(formdata=None),
                   required=audience == "staff" and g.practice.require_staff_2fa,
                   recovery_left=two_factor.recovery_codes_left(db.session, user)
                   if user.two_factor_enabled else None, **forms)

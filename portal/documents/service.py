@@ -445,9 +445,11 @@ def visible_to(user_id: int) -> ColumnElement[bool]:
     and what the practice shared with everyone or with them."""
     chosen = exists().where(DocumentShareRecipient.share_id == Document.share_id,
                             DocumentShareRecipient.client_user_id == user_id)
-    everyone = exists().where(DocumentShare.id == Document.share_id,
-                              DocumentShare.audience == "all")
-    return or_(Document.direction == FROM_CLIENT, everyone, chosen)
+    # The share's audience looked up by its key for each document: as EXISTS under an OR,
+    # PostgreSQL would hash every share of every practice that went to everyone instead.
+    audience = select(DocumentShare.audience).where(DocumentShare.id == Document.share_id)
+    return or_(Document.direction == FROM_CLIENT,
+               audience.scalar_subquery() == "all", chosen)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from portal import clock, db
 from portal.accounts import links
 from portal.accounts.models import OneTimeLink
 from portal.db import transaction
+from tests.factories import Factory
 
 
 @pytest.fixture
@@ -139,3 +140,25 @@ def test_access_logs_write_the_route_without_the_token(app, issue, caplog, logge
     line = caplog.records[-1].getMessage()
     assert token not in line
     assert "GET /link/[token] HTTP/1.1" in line
+
+
+def test_a_link_made_before_the_secret_key_changed_works_while_the_old_key_is_a_fallback(
+        app_with):
+    # Every app first: each one starts the test database afresh; then they share it.
+    old = app_with(SECRET_KEY="old-key")
+    changed = {opens: app_with(SECRET_KEY="new-key",
+                               SECRET_KEY_FALLBACKS=["old-key"] if opens else [])
+               for opens in (False, True)}
+    practice = Factory(old).practice("demo")
+    with old.app_context(), transaction(db.session):
+        token = links.issue(db.session, practice_id=practice.id, purpose="client_invite",
+                            email="sanne@korst.example", subject=("clients", 7))
+    for opens, app in changed.items():
+        with app.app_context():
+            if opens:
+                assert links.check(db.session, token, purpose="client_invite",
+                                   practice_id=practice.id).email == "sanne@korst.example"
+            else:
+                with pytest.raises(links.LinkInvalid):
+                    links.check(db.session, token, purpose="client_invite",
+                                practice_id=practice.id)

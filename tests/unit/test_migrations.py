@@ -12,7 +12,8 @@ from portal.db import Base
     "ignore:Skipped unsupported reflection of expression-based index")  # written by hand
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine_of(app).connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": migrate.for_dialect(conn.dialect.name)})
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"write a migration for: {differences}"
 

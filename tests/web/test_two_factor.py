@@ -390,3 +390,27 @@ def test_an_admin_cannot_reset_their_own_two_step_sign_in(app, make):
     assert refused.status_code == 409
     assert "Switch your own two-step sign-in off under Account" in refused.get_data(
         as_text=True)
+
+
+# --- the key is sealed in the database -------------------------------------------------------
+
+def test_the_key_is_stored_sealed_and_a_key_stored_plain_is_sealed_at_the_next_code(
+        app, world, enrolled):
+    from portal.accounts.models import ClientUser
+
+    with app.app_context():
+        sanne = portal_db.session.scalar(select(ClientUser).where(
+            ClientUser.email == "sanne@korst.example"))
+        assert sanne.totp_secret.startswith("v1:")
+        assert enrolled["secret"] not in sanne.totp_secret
+        sanne.totp_secret = enrolled["secret"]  # as keys were kept before they were sealed
+        portal_db.session.commit()
+    browser = _password_step(app)
+    assert _verify(browser, code_for(enrolled["secret"], clock.now())).status_code == 302
+    with app.app_context():
+        stored = portal_db.session.scalar(select(ClientUser.totp_secret).where(
+            ClientUser.email == "sanne@korst.example"))
+    assert stored.startswith("v1:") and enrolled["secret"] not in stored
+    _at(120)
+    again = _password_step(app)
+    assert _verify(again, code_for(enrolled["secret"], clock.now())).status_code == 302
