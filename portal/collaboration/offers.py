@@ -106,7 +106,7 @@ def _open_and_mail(session: Session, practice: Any, offer: Offer, client: Client
     price = current_app.config.get(f"PRICE_{offer.tier.upper()}", tiers.DEFAULT_PRICES[offer.tier])
     notifications.enqueue(session, practice, notifications.Mail(
         to=offer.email, to_name=offer.contact_name, kind=kind, locale=offer.locale,
-        dedupe_key=dedupe_key,
+        dedupe_key=dedupe_key, house_style=tiers.has(offer.tier, "house_style"),
         context={"client_name": client.name, "tier": offer.tier,
                  "tier_label": str(tiers.LABELS[offer.tier]), "payer": offer.payer,
                  "price": price, "expires": offer.expires_at,
@@ -167,6 +167,7 @@ def confirm(session: Session, practice: Any, token: str, *, password: str | None
                      tier=offer.tier, payer=offer.payer)
         notifications.enqueue(session, practice, notifications.Mail(
             to=user.email, to_name=user.name, kind="offer_confirmed", locale=offer.locale,
+            house_style=tiers.has(offer.tier, "house_style"),
             context={"client_name": client.name,
                      "link": notifications.practice_url(practice, "home.index")}))
         _tell_sender(session, practice, offer, client, "offer_confirmed_staff")

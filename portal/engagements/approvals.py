@@ -237,6 +237,7 @@ def _mail_signer(session: Session, practice: Any, engagement: Engagement, client
     signer.mailed_at = now()
     notifications.enqueue(session, practice, notifications.Mail(
         to=signer.email, to_name=signer.name, kind=kind, locale=locale,
+        house_style=tiers.has(client.tier, "house_style"),
         context={"report": _label(engagement, locale or practice.locale),
                  "client_name": client.name, "link": link,
                  "mode": share.mode, "deadline": share.deadline, "message": share.message,
@@ -401,6 +402,7 @@ def _mail_confirmation(session: Session, practice: Any, engagement: Engagement,
                        version: ReportVersion) -> None:
     notifications.enqueue(session, practice, notifications.Mail(
         to=signer.email, to_name=signer.name, kind="decision_confirmation",
+        house_style=tiers.has(client.tier, "house_style"),
         context={"report": _label(engagement, practice.locale), "client_name": client.name,
                  "decision": decision, "moment": moment, "sha256": version.sha256,
                  "filename": version.filename, "version": version.number,
@@ -459,10 +461,12 @@ def compose_reminders(session: Session, due: list[DueTask]) -> list[tuple[Any, A
                                                   token=token)
             with force_locale(practice.locale):
                 action, label = _("Open the report"), share.engagement.label
+            styled = tiers.has(client.tier, "house_style")  # the practice's own texts too
             mails.append((practice, notifications.Mail(
-                to=signer.email, to_name=signer.name, kind="reminder",
+                to=signer.email, to_name=signer.name, kind="reminder", house_style=styled,
                 dedupe_key=f"reminder:approval:{share.id}:{signer.id}:{task.offset}",
                 context={"task": label, "client_name": client.name,
                          "deadline": share.deadline, "link": link, "action": action,
-                         "overdue": task.offset > 0, "custom_text": practice.reminder_text})))
+                         "overdue": task.offset > 0,
+                         "custom_text": practice.reminder_text if styled else None})))
     return mails

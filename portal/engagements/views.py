@@ -14,6 +14,7 @@ from portal.accounts import links
 from portal.clients import service as clients_service
 from portal.clients import tiers
 from portal.clients.billing import AMSTERDAM
+from portal.clients.models import Client
 from portal.documents import files
 from portal.engagements import approvals, service
 from portal.engagements.forms import (
@@ -35,6 +36,7 @@ from portal.engagements.models import (
 from portal.engagements.service import EngagementFilter, NotAllowed
 from portal.i18n import translated
 from portal.security import limiter
+from portal.tenancy import hosts
 from portal.web import done, link_error_page, render
 
 bp = Blueprint("engagements", __name__)
@@ -248,6 +250,7 @@ def link_open(token: str):  # type: ignore[no-untyped-def]
     if not approvals._is_waiting(found, signer) and found.mode == "approval":
         return link_error_page("decided")
     engagement = db.session.get(Engagement, found.engagement_id)
+    hosts.house_style(tiers.has(db.session.get(Client, found.client_id).tier, "house_style"))
     return render("engagements/link_confirm.html", token=token, engagement=engagement,
                   share=found, form=RenewLinkForm())
 
@@ -302,6 +305,7 @@ def _task_page(signer, found, engagement, client, *, form=None, status=200,  # t
     else:
         report_url = url_for("engagements.link_report", signer_id=signer.id)
         decide_url = url_for("engagements.link_decide", signer_id=signer.id)
+        hosts.house_style(tiers.has(client.tier, "house_style"))
     return render("engagements/task.html", signer=signer, share=found, engagement=engagement,
                   client=client, form=form or DecisionForm(formdata=None), portal=portal,
                   status=status, share_states=SHARE_STATES, report_url=report_url,

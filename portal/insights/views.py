@@ -28,6 +28,7 @@ from portal.insights.forms import (
 )
 from portal.insights.models import CLIENT_CSV, SERIES_KINDS, SOURCES, STAFF_FORM, TRIAL_BALANCE
 from portal.notifications import worker
+from portal.tenancy import hosts
 from portal.web import done, render
 
 bp = Blueprint("insights", __name__)
@@ -447,6 +448,7 @@ def link_dashboard(signer_id: int):  # type: ignore[no-untyped-def]
     blocks = dashboard.client_dashboard_blocks(db.session, engagement, client)
     if not blocks:
         abort(404)
+    hosts.house_style(tiers.has(client.tier, "house_style"))
     return _client_dashboard(engagement, client, blocks,
                              url_for("engagements.link_task", signer_id=signer.id))
 

@@ -35,6 +35,9 @@ class Mail:
     to_name: str | None = None
     locale: str | None = None
     dedupe_key: str | None = None
+    # False for a client whose tier has no house style: the portal's own look, no logo
+    # (the practice's name stays, so the recipient knows who writes).
+    house_style: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,14 +64,17 @@ def practice_url(practice: Branded, endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+PLAIN_COLORS = ("#1d4f7a", "#ffffff")  # the portal's own, as the default theme has them
+
+
 def render_mail(practice: Branded, mail: Mail) -> Rendered:
-    brand, on_brand = practice.brand_colors()
+    brand, on_brand = practice.brand_colors() if mail.house_style else PLAIN_COLORS
     context = {
         "practice_name": practice.name,
         "brand": brand,
         "on_brand": on_brand,
         "logo_url": practice_url(practice, "tenancy.logo", v=practice.logo_hash[:16])
-        if practice.logo_hash else None,
+        if practice.logo_hash and mail.house_style else None,
         "home_url": base_url(practice) + "/",
         "recipient_name": mail.to_name,
         **mail.context,

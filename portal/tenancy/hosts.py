@@ -20,13 +20,21 @@ def init_app(app: Flask) -> None:
         return {"stylesheet_url": _stylesheet_url, "logo_url": _logo_url}
 
 
+def house_style(has_it: bool) -> None:
+    """A page for a client whose tier has no house style shows the portal's own look: the
+    default theme and no logo (the practice's name stays, so they know whose page it is)."""
+    g.house_style = has_it
+
+
 def _stylesheet_url() -> str:
+    if not g.get("house_style", True):
+        return url_for("tenancy.stylesheet", plain=1, v=theme.stylesheet_version(None))
     return url_for("tenancy.stylesheet", v=theme.stylesheet_version(g.get("practice")))
 
 
 def _logo_url() -> str | None:
     practice = g.get("practice")
-    if practice is None or not practice.logo_hash:
+    if practice is None or not practice.logo_hash or not g.get("house_style", True):
         return None
     return url_for("tenancy.logo", v=practice.logo_hash[:16])
 

@@ -35,7 +35,7 @@ def _cached(body: bytes | str, mimetype: str, etag: str):  # type: ignore[no-unt
 @bp.get("/theme.css")
 @access.public
 def stylesheet():  # type: ignore[no-untyped-def]
-    css = theme.stylesheet(g.practice)
+    css = theme.stylesheet(None if request.args.get("plain") else g.practice)
     return _cached(css, "text/css", hashlib.sha256(css.encode()).hexdigest()[:16])
 
 
