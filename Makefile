@@ -4,9 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= auto
+# The moments `make test-calendar` moves the whole clock to, in Amsterdam time: just after
+# midnight on a month's last day (still the day before in UTC), New Year's Eve, a leap day,
+# and the nights the clocks go forward (02:00 -> 03:00) and back (03:00 -> 02:00, first pass).
+CALENDAR_MOMENTS ?= 2027-04-30T00:30:00+02:00 2027-12-31T23:30:00+01:00 \
+	2028-02-29T12:00:00+01:00 2027-03-28T01:30:00+01:00 2027-10-31T02:30:00+02:00
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-sqlite test-postgres bench lint format translations extract-messages clean
+.PHONY: help demo test test-sqlite test-postgres test-calendar bench lint format translations extract-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,7 +43,7 @@ demo: $(VENV)/.installed-app translations ## Migrate a SQLite database, load dem
 	@PORTAL_DEBUG=1 $(BIN)/portal worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		PORTAL_DEBUG=1 $(BIN)/portal run --host 127.0.0.1 --port 5000 --reload
 
-test: $(VENV)/.installed-dev translations ## Run the whole suite on SQLite, then on PostgreSQL when one answers
+test: $(VENV)/.installed-dev translations ## The whole suite on SQLite, on PostgreSQL when one answers, then on other days
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 	@if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
 		echo "== the suite again on PostgreSQL ($(PG_TEST_URL))"; \
@@ -46,6 +51,15 @@ test: $(VENV)/.installed-dev translations ## Run the whole suite on SQLite, then
 	else \
 		echo "== no PostgreSQL answers at $(PG_TEST_URL): the PostgreSQL run is skipped"; \
 	fi
+	@$(MAKE) --no-print-directory test-calendar
+
+test-calendar: $(VENV)/.installed-dev translations ## tests/unit and tests/web with the whole clock moved to each of CALENDAR_MOMENTS
+	@failed=""; for moment in $(CALENDAR_MOMENTS); do \
+		echo "== tests/unit and tests/web with the clock at $$moment"; \
+		PYTHONPATH=tests/calendar PORTAL_TEST_NOW=$$moment $(BIN)/pytest -n $(PYTEST_WORKERS) \
+			-q -p no:time_machine -W ignore::pytest.PytestAssertRewriteWarning tests/unit tests/web || failed="$$failed $$moment"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== the suite failed with the clock at:$$failed"; exit 1; fi
 
 test-sqlite: $(VENV)/.installed-dev translations ## Run the suite on SQLite only
 	$(BIN)/pytest -n $(PYTEST_WORKERS)

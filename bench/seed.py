@@ -90,12 +90,12 @@ class SeedReport:
 class Loader:
     """Builds the rows of one practice after another and inserts them in chunks."""
 
-    def __init__(self, session: Session, rng: random.Random, today: date,
+    def __init__(self, session: Session, rng: random.Random, moment: datetime,
                  password_hash: str, report: SeedReport) -> None:
         self.session = session
         self.rng = rng
-        self.today = today
-        self.now = datetime.combine(today, clock_time(9), UTC)
+        self.today = moment.date()
+        self.now = moment  # nothing is drawn later than this
         self.password_hash = password_hash
         self.report = report
 
@@ -605,14 +605,15 @@ def seed(session: Session, *, scale: int = 1, practices: int = 20, seed_value: i
         raise click.ClickException(f"this database already holds the {BIG_SLUG!r} practice; "
                                    "bench-seed loads into a fresh, migrated database")
     session.rollback()
-    today = today or now().date()
-    report = SeedReport(seed=seed_value, scale=scale, today=today.isoformat())
+    # A given day is loaded as of 09:00 UTC; without one, as of now, never in the future.
+    moment = now() if today is None else datetime.combine(today, clock_time(9), UTC)
+    report = SeedReport(seed=seed_value, scale=scale, today=moment.date().isoformat())
     rng = random.Random(seed_value)
     started = time.perf_counter()
     with transaction(session):
         if session.get_bind().dialect.name == "sqlite":  # the indexes outgrow 2 MB at 10x
             session.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}"))
-        loader = Loader(session, rng, today, hash_password(PASSWORD), report)
+        loader = Loader(session, rng, moment, hash_password(PASSWORD), report)
         report.big_practice_id = loader.practice(BIG_SLUG, BIG_NAME, BIG.times(scale),
                                                  big=True)
         slugs = {BIG_SLUG}

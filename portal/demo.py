@@ -20,7 +20,7 @@ from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.accounts.passwords import hash_password
 from portal.clients import tiers
 from portal.clients.models import Client
-from portal.clock import now
+from portal.clock import today as today_in_amsterdam
 from portal.db import transaction
 from portal.documents import files
 from portal.engagements.models import Engagement
@@ -177,7 +177,7 @@ _WORK = [
 
 def _engagements(session: Session, practice: Practice, clients: list[Client]) -> None:
     """Work in every state of the year, so the overviews have something to show."""
-    today = now().date()
+    today = today_in_amsterdam()
     responsible = session.scalar(select(StaffUser.id).where(
         StaffUser.practice_id == practice.id, StaffUser.role == "staff"))
     for client, work in zip(clients, _WORK, strict=False):

@@ -19,6 +19,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from portal import create_app, migrate
+from portal import clock, create_app, migrate
 from portal import db as portal_db
+from portal.clock import AMSTERDAM
 from tests.factories import Factory
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -85,6 +87,72 @@ def database(tmp_path_factory: pytest.TempPathFactory,
     template = TemplateDatabase(tmp_path_factory.mktemp("template"), worker_id)
     yield template
     template.drop()
+
+
+# --- time ------------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`make test-calendar` moves the clock through tests/calendar/sitecustomize.py; a run
+    that asks for a day but reads another must not pass for one on that day."""
+    wanted = os.environ.get("PORTAL_TEST_NOW")
+    if wanted and abs(datetime.now(UTC) - datetime.fromisoformat(wanted)) > timedelta(hours=6):
+        raise pytest.UsageError(f"PORTAL_TEST_NOW={wanted} but the clock reads "
+                                f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC: put tests/calendar "
+                                "on PYTHONPATH (make test-calendar does)")
+
+
+def pytest_report_header() -> str | None:
+    if os.environ.get("PORTAL_TEST_NOW"):
+        return (f"clock moved to {os.environ['PORTAL_TEST_NOW']}: it reads "
+                f"{datetime.now(clock.AMSTERDAM):%Y-%m-%d %H:%M %Z} in Amsterdam")
+    return None
+
+
+class FrozenClock:
+    """portal.clock held still where the test puts it; every date the test builds comes
+    from `now`. The app reads the same moment, so nothing depends on the day it runs."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.now = self.at(moment)
+
+    def at(self, moment: datetime) -> datetime:
+        clock.freeze(moment)
+        self.now = moment
+        return moment
+
+    def advance(self, **delta: float) -> datetime:
+        return self.at(self.now + timedelta(**delta))
+
+    def next(self, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+        """Move on to the next `day month hour:minute` in Amsterdam (29 February: in the
+        next leap year), so a test can cross a year end or a DST change on any day."""
+        year = self.now.astimezone(AMSTERDAM).year
+        while True:
+            try:
+                moment = datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
+            except ValueError:  # no 29 February this year
+                moment = None
+            if moment is not None and moment > self.now:
+                return self.at(moment)
+            year += 1
+
+
+@pytest.fixture
+def frozen_clock(request: pytest.FixtureRequest) -> FrozenClock:
+    """The clock held at the moment the test starts; `.at(...)` and `.advance(...)` move it.
+    Parametrized indirectly with (month, day[, hour]) it starts at the next such moment in
+    Amsterdam. Name it before the fixtures that sign in, so their sessions start then too."""
+    held = FrozenClock(clock.now())
+    if getattr(request, "param", None):
+        held.next(*request.param)
+    return held
+
+
+@pytest.fixture(autouse=True)
+def _release_the_clock() -> Iterator[None]:
+    """A test that froze the clock never leaves it frozen for the next one."""
+    yield
+    clock.freeze(None)
 
 
 def make_app(database: TemplateDatabase, tmp: Path, **overrides: Any) -> Flask:

@@ -23,7 +23,8 @@ from portal.tenancy.models import CustomDomain, Practice
 
 PASSWORD = "correct horse battery staple 42"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-_numbers = itertools.count(1000)
+# Far above the numbers tests choose themselves ("1001"), so a made-up one never clashes.
+_numbers = itertools.count(700_000)
 
 
 class Factory:

@@ -13,16 +13,14 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.accounts.models import ClientUser, Membership
 from portal.clients import tiers
 from portal.clients.models import Client
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass(frozen=True)
@@ -93,13 +91,13 @@ def prices_from(config: dict) -> tuple[dict[str, Decimal], Decimal]:  # type: ig
 
 
 def month_start(month: date) -> datetime:
-    return datetime.combine(month.replace(day=1), time(), AMSTERDAM)
+    return datetime.combine(month.replace(day=1), time(), clock.AMSTERDAM)
 
 
 def month_end(month: date) -> datetime:
     """The first moment after the month, in Amsterdam time, as an aware datetime."""
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return datetime.combine(following, time(), AMSTERDAM)
+    return datetime.combine(following, time(), clock.AMSTERDAM)
 
 
 def statement(session: Session, practice_id: int, month: date,

@@ -24,16 +24,12 @@ from portal.web import done, render
 bp = Blueprint("clients", __name__)
 
 
-def _today() -> date:
-    return clock.now().astimezone(billing.AMSTERDAM).date()
-
-
 @bp.get("/office/")
 @access.staff()
 def office_home():  # type: ignore[no-untyped-def]
-    summary = engagements.morning_summary(db.session, current_user.practice_id, _today())
+    summary = engagements.morning_summary(db.session, current_user.practice_id, clock.today())
     counts = service.tier_counts(db.session, current_user.practice_id)
-    return render("clients/office_home.html", summary=summary, today=_today(),
+    return render("clients/office_home.html", summary=summary, today=clock.today(),
                   statuses=ENGAGEMENT_STATUSES,
                   tier_counts=[(t, tiers.LABELS[t], n) for t, n in counts.items()])
 
@@ -88,7 +84,7 @@ def _card(client, **forms):  # type: ignore[no-untyped-def]
     contacts = service.contacts(db.session, client)
     work = engagements.of_client(db.session, client)
     engagement_form = forms.pop("engagement_form", None) or EngagementForm(
-        formdata=None, year=_today().year - 1)
+        formdata=None, year=clock.today().year - 1)
     engagement_form.responsible_id.choices = engagements.responsible_choices(
         db.session, client.practice_id)
     return render(
@@ -102,7 +98,7 @@ def _card(client, **forms):  # type: ignore[no-untyped-def]
         feature_labels=tiers.FEATURE_LABELS, has_portal=tiers.has(client, "portal"),
         may_add_contact=service.may_add_contact(client, len(contacts)),
         documents=documents.summary(db.session, client),
-        today=_today(), status=forms.pop("status", 200), **forms)
+        today=clock.today(), status=forms.pop("status", 200), **forms)
 
 
 @bp.get("/office/clients/<int:client_id>")
@@ -248,7 +244,7 @@ def _month() -> date:
         year, month = (int(p) for p in raw.split("-"))
         return date(year, month, 1)
     except ValueError:
-        return _today().replace(day=1)
+        return clock.today().replace(day=1)
 
 
 def _statement() -> billing.Statement:
@@ -262,7 +258,7 @@ def _statement() -> billing.Statement:
 def billing_page():  # type: ignore[no-untyped-def]
     statement = _statement()
     return render("clients/billing.html", statement=statement, labels=tiers.LABELS,
-                  month=statement.month, this_month=_today().replace(day=1),
+                  month=statement.month, this_month=clock.today().replace(day=1),
                   free_days=current_app.config["FREE_DAYS"])
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, db
+from portal import access, clock, db
 from portal.accounts import links, password_policy, sessions
 from portal.clients import tiers
 from portal.clients.models import PAYERS
@@ -24,7 +24,6 @@ from portal.collaboration.forms import (
 )
 from portal.collaboration.models import EXPORT_STATES, OFFER_STATES
 from portal.documents import files
-from portal.engagements.approvals import deadline_moment
 from portal.web import done, link_error_page, render
 
 bp = Blueprint("collaboration", __name__)
@@ -274,7 +273,7 @@ def postpone(client_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             ending.postpone(db.session, access.actor(), client,
-                            deadline_moment(form.until.data))
+                            clock.end_of_day(form.until.data))
         except ending.Refused as refusal:
             flash(refusal.message, "error")
         else:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from portal import audit, notifications
+from portal import audit, clock, notifications
 from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit import Actor, Subject
 from portal.clients import tiers
@@ -48,7 +47,6 @@ TASK_KIND = "document_request"
 RETENTION = timedelta(days=30)  # a deleted document can be restored this long, then purged
 PAGE_SIZE = 50
 PURGE_BATCH = 500
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class DocumentError(Exception):
@@ -87,15 +85,6 @@ def _check_exchange(client: Client) -> None:
         raise DocumentError("tier")
     if client.status != "active":
         raise DocumentError("inactive")
-
-
-def today() -> date:
-    return now().astimezone(AMSTERDAM).date()
-
-
-def deadline_moment(day: date) -> datetime:
-    """A deadline date means the end of that day in the Netherlands."""
-    return datetime.combine(day, time(23, 59), AMSTERDAM)
 
 
 # --- storing files -----------------------------------------------------------------------
@@ -193,7 +182,7 @@ def upload_from_client(session: Session, actor: Actor, store: Storage, practice:
     try:
         with transaction(session):
             documents = _rows(accepted, actor, client, direction=FROM_CLIENT,
-                              year=engagement.year if engagement else today().year,
+                              year=engagement.year if engagement else clock.today().year,
                               engagement=engagement, request=request, share=None,
                               note=note)
             session.add_all(documents)
@@ -338,13 +327,13 @@ def request_documents(session: Session, actor: Actor, practice: Any, client: Cli
     """Ask the client for named documents before a deadline: an open action for the
     company, a mail to each contact person now and reminders as the deadline nears."""
     _check_exchange(client)
-    if deadline <= today():
+    if deadline <= clock.today():
         raise DocumentError("deadline")
     with transaction(session):
         request = DocumentRequest(practice_id=client.practice_id, client_id=client.id,
                                   engagement_id=engagement.id if engagement else None,
                                   title=title, message=message,
-                                  deadline=deadline_moment(deadline), requested_by_id=actor.id)
+                                  deadline=clock.end_of_day(deadline), requested_by_id=actor.id)
         session.add(request)
         session.flush()
         tasks.open_task(session, practice_id=client.practice_id, client_id=client.id,

@@ -29,6 +29,8 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from portal import clock
+
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
@@ -215,6 +217,9 @@ class LocalStorage:
                 stored = intake.stored_as(key)
                 out.flush()
                 os.fsync(out.fileno())
+            # A file's age is the portal clock's, the clock its row was written by.
+            written = clock.now().timestamp()
+            os.utime(temp, (written, written))
             os.replace(temp, path)
         except BaseException:
             with suppress(FileNotFoundError):

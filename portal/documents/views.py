@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from portal import access, db
+from portal import access, clock, db
 from portal.clients import service as clients_service
 from portal.clients import tiers
 from portal.documents import files, service
@@ -172,7 +172,7 @@ def _send(document) -> Response:  # type: ignore[no-untyped-def]
 
 def _office_page(client, *, share_form=None, request_form=None, status=200):  # type: ignore[no-untyped-def]
     g.nav_section = "clients.index"
-    share_form = share_form or ShareForm(formdata=None, year=service.today().year)
+    share_form = share_form or ShareForm(formdata=None, year=clock.today().year)
     request_form = request_form or RequestForm(formdata=None)
     contacts = clients_service.contacts(db.session, client)
     work = _choices(share_form, client, [])

@@ -11,7 +11,7 @@ so two decisions at once, or a decision racing a withdrawal, leave exactly one o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask_babel import force_locale
@@ -126,13 +126,6 @@ def _open_shares(session: Session, engagement_id: int) -> list[Share]:
 
 
 # --- sharing ---------------------------------------------------------------------------
-
-def deadline_moment(day: Any) -> datetime:
-    """A deadline date means the end of that day in the Netherlands."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.combine(day, time(23, 59), ZoneInfo("Europe/Amsterdam"))
-
 
 def share_report(session: Session, actor: Actor, practice: Any, engagement: Engagement,
                  client: Client, *, mode: str, signers: list[SignerChoice],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,7 +11,6 @@ from portal import access, clock, db
 from portal.accounts import links
 from portal.clients import service as clients_service
 from portal.clients import tiers
-from portal.clients.billing import AMSTERDAM
 from portal.clients.models import Client
 from portal.documents import files
 from portal.engagements import approvals, service
@@ -42,10 +39,6 @@ from portal.web import done, link_error_page, render
 bp = Blueprint("engagements", __name__)
 
 
-def _today() -> date:
-    return clock.now().astimezone(AMSTERDAM).date()
-
-
 def _filter_from(args) -> EngagementFilter:  # type: ignore[no-untyped-def]
     return EngagementFilter(
         status=args.get("status") if args.get("status") in STATUSES else None,
@@ -61,7 +54,7 @@ def _filter_from(args) -> EngagementFilter:  # type: ignore[no-untyped-def]
 @access.staff()
 def index():  # type: ignore[no-untyped-def]
     flt = _filter_from(request.args)
-    today = _today()
+    today = clock.today()
     page = service.overview(db.session, current_user.practice_id, flt,
                             request.args.get("page", 1, type=int), today)
     return render("engagements/index.html", page=page, flt=flt, today=today,
@@ -82,7 +75,7 @@ def _detail(engagement, form=None, status=200, **work):  # type: ignore[no-untyp
     form.responsible_id.choices = service.responsible_choices(db.session,
                                                               engagement.practice_id)
     return render("engagements/detail.html", engagement=engagement, form=form,
-                  statuses=STATUSES, today=_today(), status=status, **work)
+                  statuses=STATUSES, today=clock.today(), status=status, **work)
 
 
 @bp.get("/office/engagements/<int:engagement_id>")
@@ -181,7 +174,7 @@ def share(engagement_id: int):  # type: ignore[no-untyped-def]
         chosen = [approvals.SignerChoice(user.email, user.name, user.id)
                   for _m, user in contacts if user.id in (form.signers.data or [])]
         chosen += [approvals.SignerChoice(address) for address in form.extra_addresses()]
-        deadline = approvals.deadline_moment(form.deadline.data) \
+        deadline = clock.end_of_day(form.deadline.data) \
             if form.mode.data == "approval" and form.deadline.data else None
         try:
             approvals.share_report(db.session, access.actor(), g.practice, engagement, client,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import StaffUser
 from portal.clients import tiers
 from portal.clients.models import Client
-from portal.clock import now
+from portal.clock import today as today_in_amsterdam
 from portal.engagements.models import Engagement
 from portal.insights.dashboard import DASHBOARD_BLOCKS, INSIGHT_BLOCKS
 from portal.insights.models import (
@@ -205,7 +205,7 @@ def _own_figures(session: Session, practice_id: int, client: Client, profile: Pr
                  ) -> None:
     """Till, webshop and bank figures from January of the last demo year up to last month,
     as the client's own CSVs would bring them: next to the annual accounts of that year."""
-    today = now().date()
+    today = today_in_amsterdam()
     months, year, month = [], YEARS[-1], 1
     while (year, month) < (today.year, today.month) or len(months) < 12:
         months.append((year, month))

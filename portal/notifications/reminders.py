@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import JSON, column, or_, select, table, update
 from sqlalchemy.orm import Session
 
-from portal.clock import now
+from portal.clock import AMSTERDAM, now
 from portal.db import transaction
 from portal.notifications.mail import Branded, Mail
 from portal.notifications.models import ClientTask
@@ -46,7 +46,13 @@ class DueTask:
 
     @property
     def moment(self) -> datetime:
-        return self.deadline + timedelta(days=self.offset)
+        return reminder_moment(self.deadline, self.offset)
+
+
+def reminder_moment(deadline: datetime, days: int) -> datetime:
+    """`days` calendar days from the deadline in the Netherlands, at the same time of day:
+    "2 days before" stays on its day when a change to or from summer time falls between."""
+    return (deadline.astimezone(AMSTERDAM) + timedelta(days=days)).astimezone(UTC)
 
 
 # A feature's composer turns its due tasks into mails: its recipients, its links.
@@ -73,7 +79,8 @@ def due(session: Session, *, tiers: Iterable[str], moment: datetime | None = Non
         .where(ClientTask.state == "open",
                ClientTask.deadline.is_not(None),
                # only tasks for which some moment can have passed, and not long ago
-               ClientTask.deadline <= moment - timedelta(days=earliest),
+               # (a day to spare: a calendar day across a DST change is 23 or 25 hours)
+               ClientTask.deadline <= moment - timedelta(days=earliest - 1),
                ClientTask.deadline >= moment - timedelta(days=latest + 30),
                _clients.c.status.not_in(INACTIVE_CLIENTS),
                _clients.c.tier.in_(list(tiers)))
@@ -81,7 +88,7 @@ def due(session: Session, *, tiers: Iterable[str], moment: datetime | None = Non
     found = []
     for row in rows:
         passed = [d for d in days.get(row.practice_id, DEFAULT_DAYS)
-                  if row.created_at < row.deadline + timedelta(days=d) <= moment]
+                  if row.created_at < reminder_moment(row.deadline, d) <= moment]
         if not passed:
             continue
         offset = max(passed)

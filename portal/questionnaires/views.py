@@ -9,10 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import access, db
+from portal import access, clock, db
 from portal.clients import tiers
 from portal.clients.service import ClientFilter, Selection
-from portal.engagements import approvals
 from portal.engagements import service as engagements
 from portal.questionnaires import content as qc
 from portal.questionnaires import export, service
@@ -41,7 +40,7 @@ bp = Blueprint("questionnaires", __name__)
 
 
 def _deadline(day) -> datetime | None:  # type: ignore[no-untyped-def]
-    return approvals.deadline_moment(day) if day else None
+    return clock.end_of_day(day) if day else None
 
 
 # --- templates (staff) ---------------------------------------------------------------

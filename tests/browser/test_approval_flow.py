@@ -58,7 +58,7 @@ def _staff_uploads_and_shares(page, live, engagement, tmp_path, accessible):  # 
     page.get_by_label("Report (PDF)").set_input_files(str(pdf))
     page.get_by_role("button", name="Upload report").click()
     page.get_by_text("Version 1 of the report is in place.").wait_for()
-    deadline = (clock.now() + timedelta(days=14)).date().isoformat()
+    deadline = (clock.today() + timedelta(days=14)).isoformat()
     page.get_by_label("Approve before").fill(deadline)
     page.get_by_role("button", name="Share", exact=True).click()
     page.get_by_text("The report is on its way to 1 person.").wait_for()

@@ -50,7 +50,7 @@ def test_client_answers_a_request_with_several_files(app, live, page, tab, tmp_p
     _sign_in(office, live, "/office/login", "anna@demo.example")
     office.goto(live.url(f"/office/clients/{company.id}/documents"))
     office.get_by_label("What do you need?").fill("Bank statements 2025")
-    office.get_by_label("Deadline").fill((clock.now() + timedelta(days=14)).date().isoformat())
+    office.get_by_label("Deadline").fill((clock.today() + timedelta(days=14)).isoformat())
     office.get_by_role("button", name="Ask", exact=True).click()
     office.get_by_text("The request is on its way to Bakkerij De Korst.").wait_for()
 

@@ -3,7 +3,7 @@ for clients that are blocked, ended or on a tier without reminders."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -72,6 +72,22 @@ def test_reminders_go_out_7_and_2_days_before_and_1_day_after(make, practice, sw
     assert sweep(DEADLINE + timedelta(days=5)) == []
 
 
+@pytest.mark.parametrize("deadline_day", [date(2027, 3, 29), date(2027, 11, 1)],
+                         ids=["summer time begins in between", "summer time ends in between"])
+def test_two_days_before_is_two_calendar_days_in_amsterdam(make, practice, sweep, deadline_day):
+    deadline = clock.end_of_day(deadline_day)
+    make.task(make.client(practice, tiers.COLLABORATE), deadline=deadline.astimezone(UTC),
+              created_at=deadline - timedelta(days=5))
+    two_days_before = datetime.combine(deadline_day - timedelta(days=2), time(23, 59),
+                                       clock.AMSTERDAM)
+    assert sweep(two_days_before - timedelta(minutes=1)) == []
+    assert [m.subject.split(":")[0] for m in sweep(two_days_before)] == ["Reminder"]
+    one_day_after = datetime.combine(deadline_day + timedelta(days=1), time(23, 59),
+                                     clock.AMSTERDAM)
+    assert sweep(one_day_after - timedelta(minutes=1)) == []
+    assert [m.subject.split(":")[0] for m in sweep(one_day_after)] == ["Deadline passed"]
+
+
 def test_running_a_sweep_twice_sends_nothing_twice(make, practice, sweep):
     _task(make, practice)
     moment = DEADLINE - timedelta(days=2)
@@ -125,14 +141,11 @@ def test_a_sweep_runs_the_same_queries_for_10_or_60_due_tasks(app, make, practic
         for _ in range(count):
             _task(make, practice)
         clock.freeze(DEADLINE - timedelta(days=2))
-        try:
-            with app.app_context(), QueryCounter(db.engine_of(app)) as counter:
-                reminders.sweep(db.session, {"test": compose},
-                                tiers=tiers.tiers_with("deadline_reminders"))
-                queued = db.session.scalar(select(OutboxMessage.id).order_by(
-                    OutboxMessage.id.desc()))
-        finally:
-            clock.freeze(None)
+        with app.app_context(), QueryCounter(db.engine_of(app)) as counter:
+            reminders.sweep(db.session, {"test": compose},
+                            tiers=tiers.tiers_with("deadline_reminders"))
+            queued = db.session.scalar(select(OutboxMessage.id).order_by(
+                OutboxMessage.id.desc()))
         assert queued
         return counter.count - 1  # the last query is ours
 
@@ -144,10 +157,7 @@ def test_dry_run_lists_what_is_due_and_sends_nothing(app, make, practice):
 
     _task(make, practice, title="Aangifte IB 2025")
     clock.freeze(DEADLINE - timedelta(days=2))
-    try:
-        result = app.test_cli_runner().invoke(cli, ["reminders", "--dry-run"])
-    finally:
-        clock.freeze(None)
+    result = app.test_cli_runner().invoke(cli, ["reminders", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "Aangifte IB 2025" in result.output and "1 reminder(s) due" in result.output
     with app.app_context():

@@ -17,13 +17,14 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.utils import send_file
 
+from portal import clock
 from portal.documents import storage as storage_module
 from portal.documents.storage import (
     CHUNK_SIZE,
@@ -124,7 +125,10 @@ def abandon_an_upload(storage: Storage) -> None:
     if isinstance(storage, LocalStorage):
         folder = storage.root / key[:2] / key[2:4]
         folder.mkdir(parents=True)
-        (folder / f"{storage_module.TEMP_PREFIX}abandoned").write_bytes(b"half a file")
+        half = folder / f"{storage_module.TEMP_PREFIX}abandoned"
+        half.write_bytes(b"half a file")
+        written = clock.now().timestamp()  # last written now, on the clock the test runs by
+        os.utime(half, (written, written))
     else:
         assert isinstance(storage, S3Storage)
         storage.client.create_multipart_upload(Bucket=storage.bucket, Key=storage.prefix + key)
@@ -337,7 +341,7 @@ def test_sweep_deletes_only_unreferenced_files_older_than_the_grace_time(
     old_referenced = storage.put(io.BytesIO(b"in a row"))
     old_orphan = storage.put(io.BytesIO(b"row never committed"))
     time.sleep(1.1)  # S3 keeps LastModified to the second
-    cutoff = datetime.fromtimestamp(int(time.time()), UTC)
+    cutoff = clock.now().replace(microsecond=0)
     recent_orphan = storage.put(io.BytesIO(b"row not committed yet"))
     asked: list[set[str]] = []
 
@@ -363,7 +367,7 @@ def test_sweep_asks_about_keys_in_batches(storage: Storage, monkeypatch) -> None
         asked.append(set(batch))
         return set()
 
-    deleted = storage.sweep(nothing_referenced, older_than=datetime.now(UTC) + timedelta(hours=1))
+    deleted = storage.sweep(nothing_referenced, older_than=clock.now() + timedelta(hours=1))
 
     assert deleted == 5
     assert all(len(batch) <= 2 for batch in asked)
@@ -374,7 +378,7 @@ def test_sweep_asks_about_keys_in_batches(storage: Storage, monkeypatch) -> None
 def test_sweep_removes_abandoned_uploads_older_than_the_grace_time(storage: Storage) -> None:
     abandon_an_upload(storage)
 
-    deleted = storage.sweep(lambda keys: keys, older_than=datetime.now(UTC) + timedelta(hours=1))
+    deleted = storage.sweep(lambda keys: keys, older_than=clock.now() + timedelta(hours=1))
 
     assert leftovers(storage) == []
     assert deleted == 0  # only stored files are counted
@@ -385,14 +389,14 @@ def test_sweep_keeps_recent_uploads_that_may_still_be_running(storage: Storage) 
         pytest.skip("moto reports every multipart upload as initiated in 2010")
     abandon_an_upload(storage)
 
-    storage.sweep(lambda keys: keys, older_than=datetime.now(UTC) - timedelta(hours=1))
+    storage.sweep(lambda keys: keys, older_than=clock.now() - timedelta(hours=1))
 
     assert len(leftovers(storage)) == 1
 
 
 def test_sweep_refuses_a_naive_cutoff(storage: Storage) -> None:
     with pytest.raises(ValueError, match="aware"):
-        storage.sweep(lambda keys: keys, older_than=datetime.now())
+        storage.sweep(lambda keys: keys, older_than=clock.now().replace(tzinfo=None))
 
 
 # --- Memory ---------------------------------------------------------------------------------

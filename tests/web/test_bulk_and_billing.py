@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.audit.models import AuditEvent
 from portal.clients import tiers
 from portal.clients.models import Client
@@ -117,8 +118,27 @@ def test_statement_counts_billable_clients_per_tier_and_extra_users(signed_in, m
 
 def test_csv_does_not_let_a_name_become_a_spreadsheet_formula(signed_in, make, practice):
     make.client(practice, name="=HYPERLINK(\"http://evil.example\")")
-    rows = _statement_csv(signed_in, datetime.now(UTC).strftime("%Y-%m"))
+    rows = _statement_csv(signed_in, clock.today().strftime("%Y-%m"))
     assert rows[1][2].startswith("'=")
+
+
+@pytest.mark.parametrize("frozen_clock", [(1, 31, 23, 50)], indirect=True,
+                         ids=["31 January, 23:50 in Amsterdam"])
+def test_a_month_ends_at_midnight_in_amsterdam_not_in_utc(frozen_clock, signed_in, make,
+                                                          practice):
+    make.client(practice, tiers.COLLABORATE, name="Laatste Avond",
+                portal_since=frozen_clock.now)
+    frozen_clock.advance(minutes=20)  # 00:10 on 1 February here, 23:10 on 31 January in UTC
+    make.client(practice, tiers.COLLABORATE, name="Eerste Nacht", portal_since=frozen_clock.now)
+    year = frozen_clock.now.astimezone(clock.AMSTERDAM).year
+    billed = {month: {row[2]: row[5] for row in _statement_csv(signed_in, f"{year}-{month}")[1:-1]}
+              for month in ("01", "02")}
+    # online for the last minutes of January: free in January and, its 30 days running on,
+    # in February; the client of the first night is a February client only
+    assert billed == {"01": {"Laatste Avond": "yes"},
+                      "02": {"Laatste Avond": "yes", "Eerste Nacht": "yes"}}
+    page = signed_in.get("/office/billing").get_data(as_text=True)
+    assert f"Statement for February {year}" in page
 
 
 def test_staff_who_are_not_admins_see_no_billing(client, make, practice):

@@ -24,6 +24,9 @@ from portal.collaboration.models import ClientExport, Offer
 from portal.engagements.models import Engagement, ReportVersion
 from portal.notifications.models import ClientTask, OutboxMessage
 
+# The month after the one the run starts in, so a test can go to its middle on any day.
+NEXT_MONTH = clock.today().month % 12 + 1
+
 STRONG = "zonnebloem fietsbel koffiepot"
 
 
@@ -133,17 +136,21 @@ def test_a_second_company_joins_the_same_login(office, app, make, world, db):
     assert "Koffiebar Korst" in browser.get("/").get_data(as_text=True)
 
 
-def test_an_offer_expires_after_21_days_once_and_its_sender_hears(office, app, world, db):
+@pytest.mark.parametrize("frozen_clock", [None, (12, 20)], indirect=True,
+                         ids=["today", "sent 20 December, expires next year"])
+def test_an_offer_expires_after_21_days_once_and_its_sender_hears(frozen_clock, office, app,
+                                                                  world, db):
     _offer(office, client_id=world["korst"].id)
     link = _link(db, "sanne@korst.example")
-    clock.freeze(clock.now() + timedelta(days=21, minutes=1))
-    try:
-        with app.app_context():
-            assert offers.expire(portal_db.session) == 1
-            assert offers.expire(portal_db.session) == 0
-        assert app.test_client().get(link).status_code == 410
-    finally:
-        clock.freeze(None)
+    frozen_clock.advance(days=21, minutes=-1)
+    with app.app_context():
+        assert offers.expire(portal_db.session) == 0
+    assert app.test_client().get(link).status_code == 200
+    frozen_clock.advance(minutes=2)
+    with app.app_context():
+        assert offers.expire(portal_db.session) == 1
+        assert offers.expire(portal_db.session) == 0
+    assert app.test_client().get(link).status_code == 410
     with db() as s:
         assert s.scalar(select(Offer)).state == "expired"
         assert s.scalar(select(OutboxMessage).where(
@@ -163,12 +170,15 @@ def test_cancelling_an_offer_kills_its_link_at_once(office, app, world, db):
     assert "Only a waiting or expired offer can be sent again." in again.get_data(as_text=True)
 
 
-def test_who_pays_is_changed_told_and_split_on_the_statement(office, make, world, db):
+@pytest.mark.parametrize("frozen_clock", [(NEXT_MONTH, 15)], indirect=True,
+                         ids=["the 15th of next month"])
+def test_who_pays_is_changed_told_and_split_on_the_statement(frozen_clock, office, make, world,
+                                                             db):
     plus = make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Zelfbetaler",
                        payer="client")
     make.client_user(world["practice"], plus, email="eigen@zelf.example")
     make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Nieuw Online",
-                portal_since=clock.now() - timedelta(days=3))
+                portal_since=frozen_clock.now - timedelta(days=3))
     panel = f"/office/clients/{world['korst'].id}/collaboration"
     office.submit(f"/office/clients/{world['korst'].id}/payer", {"payer": "client"},
                   page=panel)
@@ -280,8 +290,10 @@ def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
             ("users", ClientUser), ("memberships", Membership))}
 
 
-def test_retention_deletes_everything_of_the_client_and_nothing_else(office, app, make,
-                                                                     world, db):
+@pytest.mark.parametrize("frozen_clock", [None, (11, 15)], indirect=True,
+                         ids=["today", "ended 15 November, deleted next year"])
+def test_retention_deletes_everything_of_the_client_and_nothing_else(frozen_clock, office,
+                                                                     app, make, world, db):
     company, _user = _portal_client(make, world)
     version = make.report(make.engagement(company))
     document = make.document(company)
@@ -291,13 +303,13 @@ def test_retention_deletes_everything_of_the_client_and_nothing_else(office, app
     office.submit(f"/office/clients/{company.id}/collaboration/end", page=panel)
     before = _counts(db)
     store = app.extensions["portal.storage"]
-    clock.freeze(clock.now() + timedelta(days=90, minutes=1))
-    try:
-        with app.app_context():
-            assert retention.sweep(portal_db.session, store) == 1
-            assert retention.sweep(portal_db.session, store) == 0  # twice: no harm
-    finally:
-        clock.freeze(None)
+    frozen_clock.advance(days=90, minutes=-1)
+    with app.app_context():
+        assert retention.sweep(portal_db.session, store) == 0  # not yet
+    frozen_clock.advance(minutes=2)
+    with app.app_context():
+        assert retention.sweep(portal_db.session, store) == 1
+        assert retention.sweep(portal_db.session, store) == 0  # twice: no harm
     after = _counts(db)
     assert {k: before[k] - after[k] for k in before} == {
         "clients": 1, "engagements": 1, "versions": 1, "users": 1, "memberships": 1}
@@ -323,7 +335,7 @@ def test_dry_run_lists_what_would_go_and_deletes_nothing(office, app, make, worl
         assert s.get(Client, company.id) is not None
 
 
-def test_a_client_that_left_gets_no_automatic_export(app, make, world, db):
+def test_a_client_that_left_gets_no_automatic_export(frozen_clock, app, make, world, db):
     company, user = _portal_client(make, world)
     with app.app_context():
         from portal.collaboration import ending
@@ -333,12 +345,9 @@ def test_a_client_that_left_gets_no_automatic_export(app, make, world, db):
         ending.leave(portal_db.session, portal_db.session.get(Practice, world["practice"].id),
                      portal_db.session.get(ClientUser, user.id),
                      portal_db.session.get(Client, company.id), PASSWORD)
-    clock.freeze(clock.now() + timedelta(days=91))
-    try:
-        with app.app_context():
-            assert retention.sweep(portal_db.session, app.extensions["portal.storage"]) == 1
-    finally:
-        clock.freeze(None)
+    frozen_clock.advance(days=91)
+    with app.app_context():
+        assert retention.sweep(portal_db.session, app.extensions["portal.storage"]) == 1
     with db() as s:
         assert s.scalar(select(func.count()).select_from(ClientExport)) == 0
         assert s.get(Client, company.id) is None

@@ -56,7 +56,7 @@ def test_other_work_needs_a_title_and_bad_input_is_kept(signed_in, make, practic
 
 
 def test_overview_filters_counts_per_status_and_overdue(signed_in, make, practice):
-    today = clock.now().date()
+    today = clock.today()
     a = make.client(practice, tiers.COLLABORATE, name="Alfa")
     b = make.client(practice, tiers.STANDARD, name="Beta")
     make.engagement(a, status="in_preparation", deadline=today - timedelta(days=3))
@@ -107,8 +107,22 @@ def test_another_practices_engagement_is_404(signed_in, make):
     assert signed_in.get(f"/office/engagements/{theirs.id}").status_code == 404
 
 
+@pytest.mark.parametrize("frozen_clock", [(12, 31, 23, 30)], indirect=True,
+                         ids=["31 December, 23:30 in Amsterdam"])
+def test_an_engagement_due_31_december_is_overdue_from_midnight_in_amsterdam(
+        frozen_clock, signed_in, make, practice):
+    make.engagement(make.client(practice, name="Oudejaars"), status="in_preparation",
+                    deadline=date(clock.today().year, 12, 31))
+    assert "Oudejaars" not in signed_in.get("/office/engagements?overdue=1").get_data(
+        as_text=True)
+    frozen_clock.advance(hours=1)  # 00:30 on 1 January here, still 31 December in UTC
+    assert "Oudejaars" in signed_in.get("/office/engagements?overdue=1").get_data(as_text=True)
+    assert "1 engagement is past its deadline" in signed_in.get("/office/").get_data(
+        as_text=True)
+
+
 def test_morning_overview_lists_the_first_deadlines(signed_in, make, practice):
-    today = clock.now().date()
+    today = clock.today()
     company = make.client(practice, name="Korst")
     make.engagement(company, status="in_preparation", deadline=today - timedelta(days=1))
     page = signed_in.get("/office/").get_data(as_text=True)

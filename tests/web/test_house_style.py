@@ -94,12 +94,9 @@ def test_the_practices_own_reminder_text_goes_to_extended_clients_only(
         _upload(office, engagement)
         _share(office, engagement, users, days=2)
     clock.freeze(clock.now() + timedelta(days=2, hours=1))
-    try:
-        with app.app_context():
-            reminders.sweep(portal_db.session, app.extensions["portal.reminder_composers"],
-                            tiers=app.config["REMINDER_TIERS"])
-    finally:
-        clock.freeze(None)
+    with app.app_context():
+        reminders.sweep(portal_db.session, app.extensions["portal.reminder_composers"],
+                        tiers=app.config["REMINDER_TIERS"])
     with db() as s:
         sent = {m.recipient: m for m in s.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == "reminder"))}

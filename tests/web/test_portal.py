@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -61,6 +61,20 @@ def test_open_actions_most_urgent_first_with_overdue_marked(portal, make, world)
     assert "deadline passed" in page and "Welkom bij ons kantoor." in page
     chooser = portal.get("/").get_data(as_text=True)
     assert "3 things wait for you" in chooser and "1 thing waits for you" in chooser
+
+
+@pytest.mark.parametrize("frozen_clock", [(12, 31, 23, 30)], indirect=True,
+                         ids=["31 December, 23:30 in Amsterdam"])
+def test_a_deadline_of_31_december_holds_until_midnight_in_amsterdam(frozen_clock, portal, make,
+                                                                    world):
+    year = clock.today().year
+    make.task(world["a"], kind="approval", title="Jaarrekening",
+              deadline=clock.end_of_day(date(year, 12, 31)))
+    page = portal.get(f"/c/{world['a'].id}/").get_data(as_text=True)
+    assert f"before December 31, {year}" in page and "deadline passed" not in page
+    frozen_clock.advance(hours=1)  # 00:30 on 1 January here, still 31 December in UTC
+    page = portal.get(f"/c/{world['a'].id}/").get_data(as_text=True)
+    assert f"before December 31, {year}" in page and "deadline passed" in page
 
 
 def test_a_downgraded_company_disappears_at_once_but_its_data_stays(portal, make, world,

@@ -8,7 +8,7 @@ and 10x the reference data.)
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from portal import clock
 from portal.clients import tiers
@@ -26,7 +26,7 @@ def test_office_home_runs_a_fixed_number_of_queries(client, make, count_queries)
         assert response.status_code == 200
         return count
 
-    today = date.today()
+    today = clock.today()
     first = make.client(practice, tiers.STANDARD)
     make.engagement(first, deadline=today + timedelta(days=3), status="draft")
     small = office_home_queries()

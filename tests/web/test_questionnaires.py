@@ -314,11 +314,8 @@ def test_reminders_go_to_every_contact_until_submitted(app, world, sent, db):
     from portal.notifications import reminders
 
     clock.freeze(clock.now() + timedelta(days=14 - 2, hours=1))
-    try:
-        with app.app_context():
-            queued = reminders.sweep(portal_db.session,
-                                     app.extensions["portal.reminder_composers"],
-                                     tiers=app.config["REMINDER_TIERS"])
-    finally:
-        clock.freeze(None)
+    with app.app_context():
+        queued = reminders.sweep(portal_db.session,
+                                 app.extensions["portal.reminder_composers"],
+                                 tiers=app.config["REMINDER_TIERS"])
     assert queued == 2

@@ -4,12 +4,13 @@ insert path that writes the values by hand), and its two logins work."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from markupsafe import escape
 from sqlalchemy import func, select
 
 from bench.seed import ADMIN_EMAIL, BIG, BIG_SLUG, CLIENT_EMAIL, FULL_FOLDER, PASSWORD, seed
+from portal import clock
 from portal.accounts.models import ClientUser, StaffUser
 from portal.clients import tiers
 from portal.clients.models import Client
@@ -38,8 +39,7 @@ def test_the_reference_data_set_loads_its_sizes_and_its_logins_work(app, db, cli
         newest = session.scalars(select(Document).where(Document.practice_id == big)
                                  .order_by(Document.created_at.desc()).limit(1)).one()
         assert newest.created_at.tzinfo is not None
-        assert datetime.now(UTC) - timedelta(days=4 * 365) < newest.created_at \
-            <= datetime.now(UTC)
+        assert clock.now() - timedelta(days=4 * 365) < newest.created_at <= clock.now()
         assert newest.name.rpartition(".")[2] in {"pdf", "csv", "zip", "xlsx", "xls", "ods",
                                                    "jpg", "jpeg", "heic", "png", "docx",
                                                    "odt", "txt", "pptx"}
