@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.questionnaires.content import TYPES
+from portal.validators import after_today
 
 
 class TemplateForm(FlaskForm):
@@ -44,7 +45,7 @@ class QuestionForm(FlaskForm):
 
 
 class SendForm(FlaskForm):
-    deadline = DateField(_l("Deadline"), validators=[DataRequired()])
+    deadline = DateField(_l("Deadline"), validators=[DataRequired(), after_today])
     message = TextAreaField(_l("Message in the mail"), validators=[Optional(),
                                                                    Length(max=2000)])
 
@@ -61,7 +62,7 @@ class LooseQuestionForm(FlaskForm):
 
 
 class SendQuestionsForm(FlaskForm):
-    deadline = DateField(_l("Answer before"), validators=[Optional()])
+    deadline = DateField(_l("Answer before"), validators=[Optional(), after_today])
     message = TextAreaField(_l("Message in the mail"), validators=[Optional(),
                                                                    Length(max=2000)])
 

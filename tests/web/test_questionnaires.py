@@ -284,6 +284,27 @@ def test_a_questionnaire_of_150_questions_renders_with_a_fixed_number_of_queries
     assert before == after and after <= 12
 
 
+@pytest.mark.parametrize("day", ["2020-01-01", "today"])
+def test_a_deadline_that_is_not_after_today_is_refused_by_its_field(client, world, db, day):
+    client.login_staff(world["anna"].email)
+    page = f"/office/questionnaires/{world['template'].id}/send"
+    deadline = clock.today().isoformat() if day == "today" else day
+    response = client.submit(page, {"deadline": deadline, "message": "Graag snel."})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose a date after today." in body
+    assert "Graag snel." in body  # what was typed stays
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert s.scalar(select(func.count()).select_from(ClientTask)) == 0
+    questions = f"/office/clients/{world['company'].id}/questions"
+    client.submit(questions, {"text": "Is de auto privé?", "engagement_id": "0"})
+    refused = client.submit(f"{questions}/send", {"deadline": deadline, "message": ""},
+                            page=questions)
+    assert "Choose a date after today." in refused.get_data(as_text=True)
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
 def test_loose_questions_go_out_together_and_come_back_answered(client, app, world, db):
     client.login_staff(world["anna"].email)
     page = f"/office/clients/{world['company'].id}/questions"
