@@ -325,8 +325,11 @@ def _contacts(session: Session, client_ids: list[int]) -> dict[int, list[ClientU
 # --- filling in ------------------------------------------------------------------------
 
 def answers_of(session: Session, assignment: Assignment) -> dict[str, Answer]:
+    # Answers are written by an upsert past the ORM: rows read before it in this session
+    # must take the stored values, or a question shows or hides one answer late.
     return {a.question_key: a for a in session.scalars(
-        select(Answer).where(Answer.assignment_id == assignment.id))}
+        select(Answer).where(Answer.assignment_id == assignment.id)
+        .execution_options(populate_existing=True))}
 
 
 def values_of(answers: dict[str, Answer]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -193,6 +194,18 @@ def test_autosave_saves_one_answer_and_shows_the_question_that_depends_on_it(
     assert bad.status_code == 422 and "Type an amount" in bad.get_data(as_text=True)
     with db() as s:
         assert s.scalar(select(Assignment)).state == "in_progress"
+
+
+def test_a_changed_answer_shows_or_hides_its_follow_up_at_once(app, world, sent):
+    browser = _portal(app, world["sanne"])
+    page = _url(world, sent, "/s/auto")
+    shown = []
+    for answer in ("yes", "no", "yes", "no"):
+        body = browser.submit(_url(world, sent, "/q/bought"), {"bought": answer}, page=page,
+                              headers={"HX-Request": "true"}).get_data(as_text=True)
+        follow_up = re.search(r'<div[^>]*id="q-price"[^>]*>', body).group(0)
+        shown.append("hidden" not in follow_up)
+    assert shown == [True, False, True, False]
 
 
 def test_two_people_answer_at_once_and_the_last_answer_per_question_wins(app, world, sent,
