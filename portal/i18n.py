@@ -47,6 +47,13 @@ def money(amount: Decimal | int | float | None) -> str:
     return format_currency(amount, "EUR")
 
 
+def signed_money(amount: Decimal | int | float) -> str:
+    """A change in euros with its sign in front, the same way up or down (+€ 1,40 / -€ 2,75):
+    Dutch Babel would write a negative amount as € -2,75."""
+    sign = "+" if amount > 0 else "-" if amount < 0 else ""
+    return sign + money(abs(amount))
+
+
 class RequestDomain(Domain):
     """Flask-Babel looks the catalogue up through the locale on every string, and a page
     asks a few hundred times: keep it beside the locale it belongs to. force_locale()
@@ -71,4 +78,5 @@ def init_app(app: Flask) -> None:
     babel.domain_instance = RequestDomain()
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["signed_money"] = signed_money
     app.jinja_env.filters["number"] = format_decimal

@@ -59,6 +59,25 @@ def test_ticked_clients_change_after_a_confirmation_with_counts_and_fee_effect(
         "/office/clients").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("language", "up", "down"), [("nl", "+€\xa00,55", "-€\xa00,55"),
+                                                     ("en", "+€0.55", "-€0.55")])
+def test_the_fee_effect_carries_its_sign_in_front_either_way(signed_in, make, practice,
+                                                             language, up, down):
+    signed_in.submit("/language", {"locale": language, "next": "/office/clients"},
+                     page="/office/clients")
+    plus = make.client(practice, tiers.COLLABORATE_PLUS)  # 1.65 a month
+    basic = make.client(practice, tiers.COLLABORATE)  # 1.10 a month
+
+    def effect(company, tier: str) -> str:
+        return signed_in.submit("/office/clients/bulk",
+                                {"client_id": [company.id], "new_tier": tier},
+                                page="/office/clients").get_data(as_text=True)
+
+    assert up in effect(basic, "collaborate_plus")
+    down_page = effect(plus, "collaborate")
+    assert down in down_page and "€\xa0-" not in down_page and "€-" not in down_page
+
+
 def test_all_that_match_the_filter_changes_clients_on_every_page(signed_in, make, practice,
                                                                  db):
     for n in range(120):
