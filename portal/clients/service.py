@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,6 +33,10 @@ SORTS = {
 
 class NotAllowed(Exception):
     """The rule says no; the message says why, for the person who asked."""
+
+
+class SelectionChanged(Exception):
+    """The clients a bulk step would touch are not the ones that were confirmed."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,18 @@ class Selection:
                                                     Client.id.in_(self.ids))
 
 
+def selection_stamp(rows: Iterable[tuple[Any, ...]]) -> str:
+    """A short fingerprint of the rows a bulk step was confirmed for.
+
+    The confirmation page carries it, and the step runs only if the rows are still the same:
+    a client added, changed or removed in another tab meanwhile makes it differ.
+    """
+    digest = hashlib.sha256()
+    for row in sorted(rows):
+        digest.update(("\x1f".join(str(v) for v in row) + "\n").encode())
+    return digest.hexdigest()[:32]
+
+
 @dataclass
 class BulkPreview:
     tier: str
@@ -167,6 +185,7 @@ class BulkPreview:
     unchanged: int                # already on the chosen tier
     monthly_before: Decimal
     monthly_after: Decimal
+    stamp: str                    # what apply checks: the same clients, on the same tiers
 
     @property
     def changing(self) -> int:
@@ -180,21 +199,27 @@ class BulkPreview:
 def bulk_preview(session: Session, practice_id: int, selection: Selection, tier: str,
                  prices: dict[str, Decimal]) -> BulkPreview:
     """What a bulk tier change would do, before it is done."""
-    counts = Counter(t for _, t in session.execute(selection.query(practice_id)))
+    selected = [tuple(row) for row in session.execute(selection.query(practice_id))]
+    counts = Counter(t for _, t in selected)
     unchanged = counts.pop(tier, 0)
     before = sum((prices[t] * n for t, n in counts.items()), Decimal("0"))
     after = prices[tier] * sum(counts.values())
     return BulkPreview(tier, {t: counts[t] for t in tiers.TIERS if counts.get(t)}, unchanged,
-                       before, after)
+                       before, after, selection_stamp(selected))
 
 
-def bulk_change_tier(session: Session, actor: Actor, selection: Selection, tier: str) -> int:
-    """Change the tier of every selected client in one transaction, one audit event each."""
+def bulk_change_tier(session: Session, actor: Actor, selection: Selection, tier: str,
+                     stamp: str) -> int:
+    """Change the tier of exactly the confirmed clients in one transaction, one audit event
+    each; raises SelectionChanged (and changes nothing) if they are no longer those."""
     if tier not in tiers.TIERS:
         raise NotAllowed(tier)
     with transaction(session):
-        rows = [(cid, old) for cid, old in session.execute(selection.query(actor.practice_id))
-                if old != tier]
+        selected = [tuple(row) for row in session.execute(
+            selection.query(actor.practice_id).with_for_update())]
+        if selection_stamp(selected) != stamp:
+            raise SelectionChanged()
+        rows = [(cid, old) for cid, old in selected if old != tier]
         ids = [cid for cid, _ in rows]
         moment = now()
         for start in range(0, len(ids), 1000):

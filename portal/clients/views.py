@@ -229,8 +229,19 @@ def bulk_apply():  # type: ignore[no-untyped-def]
     selection = _selection_from(request.form)
     if not form.validate_on_submit() or selection is None:
         abort(400)
-    changed = service.bulk_change_tier(db.session, access.actor(), selection,
-                                       form.new_tier.data)
+    try:
+        changed = service.bulk_change_tier(db.session, access.actor(), selection,
+                                           form.new_tier.data, request.form.get("stamp", ""))
+    except service.SelectionChanged:
+        g.nav_section = "clients.index"
+        prices, _extra = billing.prices_from(current_app.config)
+        preview = service.bulk_preview(db.session, current_user.practice_id, selection,
+                                       form.new_tier.data, prices)
+        flash(_("The selection has changed since you checked it (a client was added or "
+                "changed meanwhile). Nothing has been changed yet: check the figures below "
+                "and confirm again."), "error")
+        return render("clients/bulk_confirm.html", form=form, preview=preview,
+                      selection=selection, labels=tiers.LABELS), 409
     flash(ngettext("%(num)d client is now on %(tier)s.", "%(num)d clients are now on %(tier)s.",
                    changed, tier=tiers.LABELS[form.new_tier.data]), "success")
     return done("clients.index")

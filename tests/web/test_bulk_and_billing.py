@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -27,6 +28,13 @@ def signed_in(client, make, practice):  # type: ignore[no-untyped-def]
     return client
 
 
+def _stamp(preview) -> str:  # type: ignore[no-untyped-def]
+    """The fingerprint of the confirmed selection that the confirmation page carries."""
+    found = re.search(r'name="stamp" value="([0-9a-f]+)"', preview.get_data(as_text=True))
+    assert found, "the confirmation carries no stamp"
+    return found.group(1)
+
+
 def _tiers(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with db() as s:
         return dict(s.execute(select(Client.tier, func.count()).group_by(Client.tier)).all())
@@ -47,7 +55,8 @@ def test_ticked_clients_change_after_a_confirmation_with_counts_and_fee_effect(
     assert "€1.90" in body and "€3.30" in body and "+€1.40" in body  # 0.80+1.10 -> 2x1.65
     assert _tiers(db) == {"standard": 1, "collaborate": 1, "collaborate_plus": 1}  # not yet
     done = signed_in.submit("/office/clients/bulk/apply",
-                            {"client_id": [a.id, b.id, c.id], "new_tier": "collaborate_plus"},
+                            {"client_id": [a.id, b.id, c.id], "new_tier": "collaborate_plus",
+                             "stamp": _stamp(preview)},
                             page="/office/clients")
     assert done.status_code == 303
     assert _tiers(db) == {"collaborate_plus": 3}
@@ -86,8 +95,49 @@ def test_all_that_match_the_filter_changes_clients_on_every_page(signed_in, make
     form = {"all_matching": "1", "q": "Bakker", "new_tier": "collaborate"}
     preview = signed_in.submit("/office/clients/bulk", form, page="/office/clients?q=Bakker")
     assert "Move 120 clients to Collaborate?" in preview.get_data(as_text=True)
-    signed_in.submit("/office/clients/bulk/apply", form, page="/office/clients")
+    signed_in.submit("/office/clients/bulk/apply", form | {"stamp": _stamp(preview)},
+                     page="/office/clients")
     assert _tiers(db) == {"collaborate": 120, "standard": 1}
+
+
+@pytest.mark.parametrize("meanwhile", ["a client joins the filter", "a tier changes"])
+def test_apply_changes_exactly_the_confirmed_clients_or_nothing(signed_in, make, practice, db,
+                                                                meanwhile):
+    make.client(practice, tiers.STANDARD, name="Bakker Noord")
+    south = make.client(practice, tiers.STANDARD, name="Bakker Zuid")
+    form = {"all_matching": "1", "q": "Bakker", "new_tier": "collaborate"}
+    preview = signed_in.submit("/office/clients/bulk", form, page="/office/clients?q=Bakker")
+    assert "Move 2 clients to Collaborate?" in preview.get_data(as_text=True)
+    # Meanwhile, in another tab:
+    if meanwhile == "a client joins the filter":
+        make.client(practice, tiers.STANDARD, name="Bakker West")
+    else:
+        with db() as s:
+            s.get(Client, south.id).tier = tiers.COLLABORATE_PLUS
+            s.commit()
+    before = _tiers(db)
+    again = signed_in.submit("/office/clients/bulk/apply", form | {"stamp": _stamp(preview)},
+                             page="/office/clients")
+    body = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "The selection has changed since you checked it" in body
+    assert _tiers(db) == before  # nothing changed
+    # The page shows the selection as it is now, and confirming that one applies it.
+    now_moving = 3 if meanwhile == "a client joins the filter" else 2
+    assert f"Move {now_moving} clients to Collaborate?" in body
+    done = signed_in.submit("/office/clients/bulk/apply", form | {"stamp": _stamp(again)},
+                            page="/office/clients")
+    assert done.status_code == 303
+    assert _tiers(db)["collaborate"] == now_moving
+
+
+def test_apply_without_a_confirmation_changes_nothing(signed_in, make, practice, db):
+    company = make.client(practice, tiers.STANDARD)
+    response = signed_in.submit("/office/clients/bulk/apply",
+                                {"client_id": [company.id], "new_tier": "collaborate"},
+                                page="/office/clients")
+    assert response.status_code == 409
+    assert _tiers(db) == {"standard": 1}
 
 
 def test_bulk_selection_cannot_reach_another_practices_clients(signed_in, make, db):
