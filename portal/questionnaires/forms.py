@@ -28,20 +28,24 @@ class QuestionForm(FlaskForm):
     allow_na = BooleanField(_l("The client may answer \"not applicable\""))
     options = TextAreaField(_l("Options"), validators=[Optional(), Length(max=4000)],
                             description=_l("For a choice: one option per line."))
-    show_if_question = SelectField(_l("Show only when"), validate_choice=False)
-    show_if_value = StringField(_l("is answered with"), validators=[Optional(),
-                                                                    Length(max=200)],
-                                description=_l("e.g. yes, or one of the options"))
+    # One select of "question: answer" pairs, so that it works without JavaScript and staff
+    # pick an answer in their own language instead of typing the stored value.
+    show_if = SelectField(_l("Show only when"), validate_choice=False)
 
     def fields(self) -> dict[str, object]:
         condition = None
-        if self.show_if_question.data:
-            condition = {"question": self.show_if_question.data,
-                         "equals": (self.show_if_value.data or "").strip()}
+        question, separator, answer = (self.show_if.data or "").partition(":")
+        if separator:
+            condition = {"question": question, "equals": answer}
         return {"type": self.type.data, "label": self.label.data.strip(),
                 "help": (self.help.data or "").strip(), "required": self.required.data,
                 "allow_na": self.allow_na.data,
                 "options": (self.options.data or "").splitlines(), "show_if": condition}
+
+
+def condition_value(condition: dict[str, str] | None) -> str:
+    """A stored show-if condition as the value of the "Show only when" select."""
+    return f"{condition['question']}:{condition['equals']}" if condition else ""
 
 
 class SendForm(FlaskForm):

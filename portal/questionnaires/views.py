@@ -25,6 +25,7 @@ from portal.questionnaires.forms import (
     SendForm,
     SendQuestionsForm,
     TemplateForm,
+    condition_value,
 )
 from portal.questionnaires.models import (
     ASSIGNMENT_STATES,
@@ -68,33 +69,65 @@ def create_template():  # type: ignore[no-untyped-def]
     return done("questionnaires.template", template_id=template.id)
 
 
+def _condition_choices(sections, *, before: str | None = None,
+                       through_section: str | None = None) -> dict[str | None, list]:  # type: ignore[type-arg]
+    """The answers a question may depend on: those of the yes/no and choice questions before
+    it (before the question `before`, or up to the end of the part it is added to)."""
+    answers = {"yes": _("Yes"), "no": _("No")}
+    choices: dict[str | None, list] = {None: [("", _("always"))]}  # type: ignore[type-arg]
+    for section in sections:
+        for question in section.questions:
+            if question.key == before:
+                return choices
+            if question.type == "yes_no":
+                pairs = list(answers.items())
+            elif question.type in qc.CHOICE_TYPES:
+                pairs = [(option, option) for option in question.options]
+            else:
+                continue
+            group = question.label if len(question.label) <= 80 else question.label[:79] + "…"
+            choices.setdefault(group, []).extend(
+                (f"{question.key}:{value}", f"{group} — {text}") for value, text in pairs)
+        if section.key == through_section:
+            return choices
+    return choices
+
+
 def _editor(template, *, status=200, error=None, open_form=None, **forms):  # type: ignore[no-untyped-def]
     g.nav_section = "questionnaires.index"
     version = service.latest_version(db.session, template)
-    all_questions = qc.questions(version.content)
-    condition_choices = [("", _("always"))] + [
-        (q.key, q.label[:80]) for q in all_questions if q.type in ("yes_no", *qc.CHOICE_TYPES)]
+    sections = qc.sections(version.content)
 
-    def question_form(question=None):  # type: ignore[no-untyped-def]
+    def choices_for(position: str | None) -> dict:  # type: ignore[type-arg]
+        kind, _sep, key = (position or "").partition("-")
+        return _condition_choices(sections, before=key if kind == "q" else None,
+                                  through_section=key if kind == "add" else None)
+
+    def question_form(question=None, section=None):  # type: ignore[no-untyped-def]
         if question is None:
             form = QuestionForm(formdata=None)
+            form.show_if.choices = choices_for(f"add-{section}")
         else:
             form = QuestionForm(formdata=None, type=question.type, label=question.label,
                                 help=question.help, required=question.required,
                                 allow_na=question.allow_na, options="\n".join(question.options),
-                                show_if_question=(question.show_if or {}).get("question", ""),
-                                show_if_value=(question.show_if or {}).get("equals", ""))
-        form.show_if_question.choices = condition_choices
+                                show_if=condition_value(question.show_if))
+            form.show_if.choices = choices_for(f"q-{question.key}")
         return form
 
     posted = forms.get("question_form")
     if posted is not None:
-        posted.show_if_question.choices = condition_choices
+        posted.show_if.choices = choices_for(open_form)
     return render("questionnaires/template.html", template=template, version=version,
-                  sections=qc.sections(version.content), question_form=question_form,
+                  sections=sections, question_form=question_form,
                   section_form=forms.get("section_form") or SectionForm(formdata=None),
                   posted=posted, open_form=open_form, error=error, types=qc.TYPES,
-                  status=status)
+                  answer_label=_answer_label, status=status,
+                  labels_by_key={q.key: q.label for s in sections for q in s.questions})
+
+
+def _answer_label(value: str) -> str:
+    return {"yes": _("Yes"), "no": _("No")}.get(value, value)
 
 
 @bp.get("/office/questionnaires/<int:template_id>")
@@ -149,7 +182,6 @@ def section_action(template_id: int, key: str):  # type: ignore[no-untyped-def]
 def add_question(template_id: int, key: str):  # type: ignore[no-untyped-def]
     template = access.template_for_staff(current_user, template_id)
     form = QuestionForm()
-    form.show_if_question.choices = [("", "")]  # checked by the service, not the form
     if not form.validate_on_submit():
         return _editor(template, status=422, question_form=form, open_form=f"add-{key}")
     error = _apply(template, "add_question", section=key, **form.fields())
@@ -172,7 +204,6 @@ def question_action(template_id: int, key: str):  # type: ignore[no-untyped-def]
         error = _apply(template, "remove_question", key=key)
     else:
         form = QuestionForm()
-        form.show_if_question.choices = [("", "")]
         if not form.validate_on_submit():
             return _editor(template, status=422, question_form=form, open_form=f"q-{key}")
         error = _apply(template, "update_question", key=key, **form.fields())

@@ -353,3 +353,34 @@ def test_reminders_go_to_every_contact_until_submitted(app, world, sent, db):
                                  app.extensions["portal.reminder_composers"],
                                  tiers=app.config["REMINDER_TIERS"])
     assert queued == 2
+
+
+def test_a_condition_is_chosen_from_the_earlier_questions_answers_in_the_users_language(
+        client, world, db):
+    client.login_staff(world["anna"].email)
+    editor = f"/office/questionnaires/{world['template'].id}"
+    client.submit("/language", {"locale": "nl", "next": editor}, page=editor)
+    page = client.get(editor).get_data(as_text=True)
+    # Adding to "Privé": the yes/no question of "Auto" before it, its answers in Dutch.
+    add_form = page[page.index('id="add-prive-if"'):]
+    add_form = add_form[:add_form.index("</select>")]
+    assert '<optgroup label="Heeft u een auto gekocht?">' in add_form
+    assert '<option value="bought:yes">Heeft u een auto gekocht? — Ja</option>' in add_form
+    assert 'value="bought:no"' in add_form
+    # The first question has nothing before it to depend on.
+    first = page[page.index('id="q-bought-if"'):]
+    assert "<optgroup" not in first[:first.index("</select>")]
+    # The follow-up shows its condition chosen, and the list says it in words.
+    assert re.search(r'<option selected value="bought:yes">|<option value="bought:yes" selected',
+                     page[page.index('id="q-price-if"'):])
+    assert "alleen als “Heeft u een auto gekocht?” is beantwoord met Ja" in page
+
+    response = client.submit(f"{editor}/sections/prive/questions", {
+        "type": "amount", "label": "Wat kostte de auto?", "show_if": "bought:no"}, page=editor)
+    assert response.status_code == 303
+    with db() as s:
+        template = s.get(type(world["template"]), world["template"].id)
+        content = service.latest_version(s, template).content
+    added = content["sections"][1]["questions"][-1]
+    assert (added["label"], added["show_if"]) == (
+        "Wat kostte de auto?", {"question": "bought", "equals": "no"})
