@@ -26,7 +26,7 @@ from portal.audit import Actor
 from portal.audit.service import Subject
 from portal.clients import tiers
 from portal.clients.models import Client
-from portal.clients.service import Selection
+from portal.clients.service import Selection, selection_stamp
 from portal.clock import now
 from portal.db import transaction
 from portal.notifications import tasks
@@ -214,22 +214,49 @@ _EDITS = {
 
 # --- sending ---------------------------------------------------------------------------
 
+OPEN_STATES = ("not_started", "in_progress")
+NAMES_SHOWN = 50  # the send page names this many clients; the rest are counted
+
+
 @dataclass
 class SendPreview:
-    eligible: list[int]
+    eligible: list[int]                       # the clients it goes to, by name
+    names: dict[int, str] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)  # reason -> number of clients
+    already_open: list[int] = field(default_factory=list)   # have this questionnaire open
+
+    @property
+    def stamp(self) -> str:
+        """What the send checks: still the clients the page showed."""
+        return selection_stamp((cid,) for cid in self.eligible)
+
+    def named(self, client_ids: list[int]) -> list[str]:
+        return [self.names[cid] for cid in client_ids[:NAMES_SHOWN]]
 
 
-def preview_send(session: Session, practice_id: int, selection: Selection) -> SendPreview:
-    """Who would receive a questionnaire: only active clients whose tier has them."""
-    rows = session.execute(
-        selection.query(practice_id).add_columns(Client.status)).all()
+def preview_send(session: Session, practice_id: int, selection: Selection,
+                 template: QuestionnaireTemplate, *, send_again: bool = False) -> SendPreview:
+    """Who would receive a questionnaire: only active clients whose tier has them, and not
+    those who have it open already unless staff choose to send it to them again."""
+    rows = session.execute(selection.query(practice_id).add_columns(Client.status, Client.name)
+                           .order_by(Client.name, Client.id)).all()
+    still_open = set(session.scalars(
+        select(Assignment.client_id).join(TemplateVersion,
+                                          TemplateVersion.id == Assignment.version_id)
+        .where(Assignment.practice_id == practice_id,
+               TemplateVersion.template_id == template.id,
+               Assignment.state.in_(OPEN_STATES))))
     preview = SendPreview([])
-    for client_id, tier, status in rows:
+    for client_id, tier, status, name in rows:
+        preview.names[client_id] = name
         if not tiers.has(tier, "questionnaires"):
             preview.left_out["tier"] = preview.left_out.get("tier", 0) + 1
         elif status != "active":
             preview.left_out["status"] = preview.left_out.get("status", 0) + 1
+        elif client_id in still_open:
+            preview.already_open.append(client_id)
+            if send_again:
+                preview.eligible.append(client_id)
         else:
             preview.eligible.append(client_id)
     return preview

@@ -236,9 +236,11 @@ def send(template_id: int):  # type: ignore[no-untyped-def]
     g.nav_section = "questionnaires.index"
     source = request.form if request.method == "POST" else request.args
     flt, selection = _filter(source), _selection(source)
-    preview = service.preview_send(db.session, current_user.practice_id, selection)
+    preview = service.preview_send(db.session, current_user.practice_id, selection, template,
+                                   send_again=source.get("send_again") == "1")
     form = SendForm()
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit() \
+            and _same_clients(form, preview):
         try:
             batch = service.send(db.session, access.actor(), g.practice, template,
                                  preview.eligible, deadline=_deadline(form.deadline.data),
@@ -247,9 +249,21 @@ def send(template_id: int):  # type: ignore[no-untyped-def]
             flash(refusal.message, "error")
         else:
             return done("questionnaires.batch", batch_id=batch.id)
+    send_again = source.get("send_again") == "1"
+    args = {"client_id": list(selection.ids)} if selection.ids else flt.args()
     return render("questionnaires/send.html", template=template, preview=preview, flt=flt,
                   selection=selection, form=form, tier_labels=tiers.LABELS,
+                  send_again=send_again, args=args,
                   status=422 if request.method == "POST" else 200)
+
+
+def _same_clients(form: SendForm, preview: service.SendPreview) -> bool:
+    """Send only to the clients the page listed; if they changed meanwhile, say so."""
+    if request.form.get("stamp") == preview.stamp:
+        return True
+    flash(_("The clients it goes to have changed since the page was shown: check the list "
+            "and send again."), "error")
+    return False
 
 
 @bp.get("/office/questionnaires/batches/<int:batch_id>")

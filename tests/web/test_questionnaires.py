@@ -16,6 +16,7 @@ from portal import clock
 from portal import db as portal_db
 from portal.audit import Actor
 from portal.clients import tiers
+from portal.clients.models import Client
 from portal.notifications.models import ClientTask, OutboxMessage
 from portal.questionnaires import service
 from portal.questionnaires.models import Answer, Assignment, QuestionList, TemplateVersion
@@ -384,3 +385,55 @@ def test_a_condition_is_chosen_from_the_earlier_questions_answers_in_the_users_l
     added = content["sections"][1]["questions"][-1]
     assert (added["label"], added["show_if"]) == (
         "Wat kostte de auto?", {"question": "bought", "equals": "no"})
+
+
+def _stamp_of(page: str) -> str:
+    found = re.search(r'name="stamp" value="([0-9a-f]+)"', page)
+    assert found, "the send form carries no stamp"
+    return found.group(1)
+
+
+def test_the_send_page_names_the_clients_and_warns_of_those_that_have_it_open(
+        client, make, world, sent, db):
+    make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Aannemer Jansen")
+    client.login_staff(world["anna"].email)
+    send = f"/office/questionnaires/{world['template'].id}/send"
+    deadline = (clock.today() + timedelta(days=30)).isoformat()
+    page = client.get(send).get_data(as_text=True)
+    assert "1 client will receive this questionnaire." in page
+    assert "<li>Aannemer Jansen</li>" in page
+    warning = page[page.index("already has this questionnaire open"):]
+    assert "<li>Bakkerij De Korst</li>" in warning[:warning.index("</div>")]
+    assert "They are left out, so that nobody gets it twice." in page
+
+    again = client.get(f"{send}?send_again=1").get_data(as_text=True)
+    assert "2 clients will receive this questionnaire." in again
+    assert "They receive it again" in again
+
+    client.submit(send, {"deadline": deadline, "message": "", "stamp": _stamp_of(page)},
+                  page=send)
+    with db() as s:
+        assigned = s.execute(select(Client.name, func.count()).select_from(Assignment).join(
+            Client, Client.id == Assignment.client_id).group_by(Client.name)).all()
+    assert sorted(assigned) == [("Aannemer Jansen", 1), ("Bakkerij De Korst", 1)]
+
+
+def test_a_send_to_clients_that_changed_meanwhile_sends_nothing_and_says_so(
+        client, make, world, db):
+    client.login_staff(world["anna"].email)
+    send = f"/office/questionnaires/{world['template'].id}/send"
+    stamp = _stamp_of(client.get(send).get_data(as_text=True))  # one client
+    make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Nieuw Erbij")
+    deadline = (clock.today() + timedelta(days=30)).isoformat()
+    response = client.submit(send, {"deadline": deadline, "message": "Graag.",
+                                    "stamp": stamp}, page=send)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The clients it goes to have changed since the page was shown" in body
+    assert "2 clients will receive this questionnaire." in body and "Graag." in body
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment)) == 0
+    client.submit(send, {"deadline": deadline, "message": "Graag.",
+                         "stamp": _stamp_of(body)}, page=send)
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment)) == 2
