@@ -267,9 +267,40 @@ def test_staff_review_reopen_a_part_and_export(client, app, world, sent, db):
     text = client.get(f"{review}/answers.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][4:6] == ["question", "answer"]
-    assert rows[2][3:6] == ["Auto", "Wat was de aankoopprijs?", "€ 1,000.00"]
+    assert rows[2][3:6] == ["Auto", "Wat was de aankoopprijs?", "1000,00"]
     book = load_workbook(io.BytesIO(client.get(f"{review}/answers.xlsx").data))
     assert book.active.max_row == len(rows)
+
+
+@pytest.mark.parametrize("frozen_clock", [(7, 1, 23, 30)], indirect=True,
+                         ids=["1 July, 23:30 in Amsterdam (21:30 UTC)"])
+def test_exports_write_numbers_dates_and_amsterdam_time(frozen_clock, client, app, world,
+                                                         sent):
+    browser = _portal(app, world["sanne"])
+    browser.submit(_url(world, sent, "/s/auto"), {"bought": "yes", "price": "45.000,50"})
+    browser.submit(_url(world, sent, "/s/prive"), {"children": "3", "note": "=1+1"})
+    client.login_staff(world["anna"].email)
+    review = f"/office/questionnaires/assignments/{sent.id}"
+    local = frozen_clock.now.astimezone(clock.AMSTERDAM)
+
+    rows = list(csv.reader(io.StringIO(client.get(f"{review}/answers.csv").get_data(
+        as_text=True)), delimiter=";"))
+    by_question = {row[4]: row for row in rows[1:]}
+    assert by_question["Wat was de aankoopprijs?"][5] == "45000,50"
+    assert by_question["Aantal kinderen"][5] == "3"
+    assert by_question["Opmerkingen"][5] == "'=1+1"  # a formula stays text
+    answered = by_question["Aantal kinderen"][8]
+    assert answered == local.isoformat(timespec="seconds") and answered.endswith("+02:00")
+
+    sheet = load_workbook(io.BytesIO(client.get(f"{review}/answers.xlsx").data)).active
+    header = [c.value for c in sheet[1]]
+    assert header[8] == "answered_at (Europe/Amsterdam)"
+    cells = {row[4].value: row for row in sheet.iter_rows(min_row=2)}
+    price = cells["Wat was de aankoopprijs?"][5]
+    assert price.value == 45000.5 and "€" in price.number_format
+    assert cells["Aantal kinderen"][5].value == 3
+    moment = cells["Aantal kinderen"][8]
+    assert moment.is_date and moment.value == local.replace(tzinfo=None, microsecond=0)
 
 
 def test_a_questionnaire_of_150_questions_renders_with_a_fixed_number_of_queries(
