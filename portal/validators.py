@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, ValidationError
+from wtforms.validators import Length, StopValidation
 
 from portal import clock
 
@@ -14,4 +15,24 @@ def after_today(form: Any, field: Field) -> None:
     """A deadline is a day still to come in the Netherlands: one in the past would make every
     client late at once and put a date gone by in the mails."""
     if field.data is not None and field.data <= clock.today():
-        raise ValidationError(_l("Choose a date after today."))
+        raise ValidationError(_l("Choose a deadline after today."))
+
+
+class MaxLength(Length):
+    """At most `max` characters of what was typed, and only that is said when there are more:
+    the field's other rules (a pattern, say) are not run on text that cannot be right. For a
+    field whose data is no longer text (a list of days) it measures the typed text."""
+
+    def __init__(self, max: int, message: str | None = None) -> None:  # noqa: A002
+        super().__init__(max=max, message=message)
+
+    def __call__(self, form: Any, field: Field) -> None:
+        text = field.data if isinstance(field.data, str) else \
+            (str(field.raw_data[0]) if field.raw_data else "")
+        if len(text) <= self.max:
+            return
+        message = self.message or field.ngettext(
+            "Field cannot be longer than %(max)d character.",
+            "Field cannot be longer than %(max)d characters.", self.max)
+        raise StopValidation(message % {"min": self.min, "max": self.max,
+                                         "length": len(text)})

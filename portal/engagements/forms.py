@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,6 +22,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.engagements.models import KINDS, MANUAL_STATUSES, STATUSES
+from portal.validators import after_today
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -30,7 +33,7 @@ class EngagementForm(FlaskForm):
                         render_kw={"inputmode": "numeric"})
     title = StringField(_l("Title"), validators=[Length(max=200)],
                         description=_l("Needed for other work, e.g. \"VAT return Q1\"."))
-    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    deadline = DateField(_l("Deadline"), validators=[Optional(), after_today])
     responsible_id = SelectField(_l("Responsible"), coerce=int, validate_choice=True)
 
     def validate_title(self, field: StringField) -> None:
@@ -39,13 +42,22 @@ class EngagementForm(FlaskForm):
 
 
 class EngagementUpdateForm(FlaskForm):
+    stored_deadline: date | None = None  # the engagement's deadline as it is now
     status = SelectField(_l("Status"))
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     responsible_id = SelectField(_l("Responsible"), coerce=int, validate_choice=True)
 
-    def set_status_choices(self, current: str) -> None:
-        allowed = [s for s in STATUSES if s in MANUAL_STATUSES or s == current]
+    def for_engagement(self, engagement: Any) -> EngagementUpdateForm:
+        allowed = [s for s in STATUSES if s in MANUAL_STATUSES or s == engagement.status]
         self.status.choices = [SelectChoice(s, str(STATUSES[s])) for s in allowed]
+        self.stored_deadline = engagement.deadline
+        return self
+
+    def validate_deadline(self, field: DateField) -> None:
+        # An overdue engagement keeps its deadline when something else is saved; a deadline
+        # set or moved must still be to come.
+        if field.data != self.stored_deadline:
+            after_today(self, field)
 
 
 class ReportForm(FlaskForm):
@@ -85,8 +97,8 @@ class DecisionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
                             description=_l("Needed when you do not approve: say what should "
                                            "change."))
-    decision = HiddenField()
+    decision = HiddenField(validators=[Length(max=20)])
 
 
 class RenewLinkForm(FlaskForm):
-    token = HiddenField()
+    token = HiddenField(validators=[Length(max=200)])

@@ -71,7 +71,7 @@ def _detail(engagement, form=None, status=200, **work):  # type: ignore[no-untyp
     if form is None:
         form = EngagementUpdateForm(formdata=None, obj=engagement,
                                     responsible_id=engagement.responsible_id or 0)
-    form.set_status_choices(engagement.status)
+    form.for_engagement(engagement)
     form.responsible_id.choices = service.responsible_choices(db.session,
                                                               engagement.practice_id)
     return render("engagements/detail.html", engagement=engagement, form=form,
@@ -89,7 +89,7 @@ def detail(engagement_id: int):  # type: ignore[no-untyped-def]
 def update(engagement_id: int):  # type: ignore[no-untyped-def]
     engagement = access.engagement_for_staff(current_user, engagement_id)
     form = EngagementUpdateForm()
-    form.set_status_choices(engagement.status)
+    form.for_engagement(engagement)
     form.responsible_id.choices = service.responsible_choices(db.session,
                                                               engagement.practice_id)
     if not form.validate_on_submit():

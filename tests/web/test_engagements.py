@@ -31,8 +31,9 @@ def signed_in(client, anna):  # type: ignore[no-untyped-def]
 def test_engagement_is_created_from_the_client_card(signed_in, make, practice, anna, db):
     company = make.client(practice, name="Korst")
     card = f"/office/clients/{company.id}"
+    deadline = clock.today() + timedelta(days=180)
     response = signed_in.submit(f"{card}/engagements", {
-        "kind": "annual_accounts", "year": "2025", "deadline": "2026-06-01",
+        "kind": "annual_accounts", "year": "2025", "deadline": deadline.isoformat(),
         "responsible_id": str(anna.id)}, page=card)
     assert response.status_code == 303
     page = signed_in.get(card).get_data(as_text=True)
@@ -40,7 +41,43 @@ def test_engagement_is_created_from_the_client_card(signed_in, make, practice, a
     with db() as s:
         engagement = s.scalar(select(Engagement))
         assert (engagement.deadline, engagement.responsible_id, engagement.status) == (
-            date(2026, 6, 1), anna.id, "draft")
+            deadline, anna.id, "draft")
+
+
+@pytest.mark.parametrize("day", ["yesterday", "today"])
+def test_a_new_engagement_needs_a_deadline_still_to_come(signed_in, make, practice, db, day):
+    company = make.client(practice, name="Korst")
+    card = f"/office/clients/{company.id}"
+    deadline = clock.today() - timedelta(days=1 if day == "yesterday" else 0)
+    response = signed_in.submit(f"{card}/engagements", {
+        "kind": "other", "year": "2025", "title": "Btw-aangifte Q3",
+        "deadline": deadline.isoformat(), "responsible_id": "0"}, page=card)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose a deadline after today." in body
+    assert 'value="Btw-aangifte Q3"' in body
+    with db() as s:
+        assert s.scalar(select(Engagement)) is None
+
+
+def test_an_overdue_engagement_keeps_its_deadline_but_cannot_be_moved_into_the_past(
+        signed_in, make, practice, db):
+    company = make.client(practice)
+    overdue = clock.today() - timedelta(days=3)
+    engagement = make.engagement(company, deadline=overdue)
+    page = f"/office/engagements/{engagement.id}"
+    kept = signed_in.submit(page, {"status": "in_preparation", "deadline": overdue.isoformat(),
+                                   "responsible_id": "0"})
+    assert kept.status_code == 303
+    moved = signed_in.submit(page, {"status": "in_preparation",
+                                    "deadline": (overdue - timedelta(days=1)).isoformat(),
+                                    "responsible_id": "0"})
+    assert moved.status_code == 422
+    assert "Choose a deadline after today." in moved.get_data(as_text=True)
+    later = clock.today() + timedelta(days=7)
+    signed_in.submit(page, {"status": "in_preparation", "deadline": later.isoformat(),
+                            "responsible_id": "0"})
+    with db() as s:
+        assert s.get(Engagement, engagement.id).deadline == later
 
 
 def test_other_work_needs_a_title_and_bad_input_is_kept(signed_in, make, practice):

@@ -336,7 +336,7 @@ def test_a_deadline_that_is_not_after_today_is_refused_by_its_field(client, worl
     deadline = clock.today().isoformat() if day == "today" else day
     response = client.submit(page, {"deadline": deadline, "message": "Graag snel."})
     body = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Choose a date after today." in body
+    assert response.status_code == 422 and "Choose a deadline after today." in body
     assert "Graag snel." in body  # what was typed stays
     with db() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
@@ -345,7 +345,7 @@ def test_a_deadline_that_is_not_after_today_is_refused_by_its_field(client, worl
     client.submit(questions, {"text": "Is de auto privé?", "engagement_id": "0"})
     refused = client.submit(f"{questions}/send", {"deadline": deadline, "message": ""},
                             page=questions)
-    assert "Choose a date after today." in refused.get_data(as_text=True)
+    assert "Choose a deadline after today." in refused.get_data(as_text=True)
     with db() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
