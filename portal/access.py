@@ -7,10 +7,10 @@ through a helper here that answers 404 unless the actor may see it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -127,13 +127,16 @@ def end_grant(signer_id: int) -> None:
     session["grants"] = grants
 
 
+# A path on this host: one slash, then no second slash or backslash (which browsers read as
+# another host), and no space or control character (a line break would end the Location
+# header; Werkzeug refuses it with a 500). What browsers send is percent-encoded anyway.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
+_LONGEST_NEXT = 2000
+
+
 def safe_next(target: str | None, fallback: str) -> str:
-    """A redirect target only when it is a local path of this host."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    """A redirect target only when it is a plain local path of this host."""
+    if not target or len(target) > _LONGEST_NEXT or not _LOCAL_PATH.fullmatch(target):
         return fallback
     return target
 

@@ -28,6 +28,14 @@ def test_anonymous_visitor_chooses_english_for_this_session(client, make):
     assert '<html lang="en">' in client.get("/office/login").get_data(as_text=True)
 
 
+def test_a_next_with_a_line_break_changes_the_language_and_goes_home(client, make):
+    make.practice("demo", locale="nl")
+    response = client.submit("/language", {"locale": "en", "next": "/login\r\nX: 1"},
+                             page="/office/login")
+    assert response.status_code in (302, 303) and "\n" not in response.headers["Location"]
+    assert '<html lang="en">' in client.get("/office/login").get_data(as_text=True)
+
+
 def test_a_users_choice_is_kept_on_the_account(app, client, make):
     practice = make.practice("demo", locale="nl")
     anna = make.staff(practice, "anna@demo.example")

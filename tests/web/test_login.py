@@ -1,5 +1,8 @@
 """Staff and client login: the answers a user sees, and what happens to their session."""
 
+import html
+
+import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
@@ -59,7 +62,9 @@ def test_login_is_recorded_in_the_audit_log_with_the_address_it_came_from(client
 def test_redirect_after_login_goes_only_to_local_paths(client, make):
     practice = make.practice()
     make.staff(practice, "anna@demo.example")
-    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example",
+                   "/login\r\nX: 1", "/login\nSet-Cookie: a=b", "/x\x00", "/ /evil",
+                   "/" + "a" * 3000):
         response = client.submit("/office/login", {"email": "anna@demo.example",
                                                    "password": PASSWORD, "next": target})
         assert response.headers["Location"] == "/office/", target
@@ -67,6 +72,16 @@ def test_redirect_after_login_goes_only_to_local_paths(client, make):
     response = client.submit("/office/login", {"email": "anna@demo.example",
                                                "password": PASSWORD, "next": "/office/?x=1"})
     assert response.headers["Location"] == "/office/?x=1"
+
+
+def test_a_next_with_a_line_break_in_the_query_string_signs_in_all_the_same(client, make):
+    practice = make.practice()
+    make.staff(practice, "anna@demo.example")
+    response = client.submit("/office/login?next=/login%0d%0aX:%201",
+                             {"email": "anna@demo.example", "password": PASSWORD},
+                             page="/office/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/office/"
+    assert "X" not in response.headers
 
 
 def test_anonymous_visitor_of_the_office_is_sent_to_login_and_back(client, make):
@@ -98,6 +113,38 @@ def test_client_user_without_a_portal_company_is_told_why_after_a_correct_passwo
     assert response.status_code == 422
     assert "no portal to sign in to" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302  # still anonymous
+
+
+@pytest.mark.parametrize("status", ["blocked", "ended"])
+@pytest.mark.parametrize("reply_to", ["info@bakker.example", None],
+                         ids=["with contact address", "without"])
+def test_a_contact_whose_practice_stopped_the_collaboration_is_told_whom_to_ask(
+        client, make, status, reply_to):
+    practice = make.practice(name="Bakker & Visser", reply_to=reply_to)
+    company = make.client(practice, tiers.COLLABORATE_PLUS, name="Bakkerij De Korst",
+                          status=status)
+    user = make.client_user(practice, company)
+    response = client.login_client(user.email)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert "no portal to sign in to" not in page
+    assert ("Bakker & Visser has stopped the online collaboration with Bakkerij De Korst, "
+            "so there is nothing to sign in to here.") in page
+    if reply_to:
+        assert "For questions, contact Bakker & Visser at info@bakker.example." in page
+    else:
+        assert "For questions, contact Bakker & Visser." in page
+    assert client.get("/").status_code == 302  # still anonymous
+
+
+def test_a_blocked_contact_reads_it_in_dutch(client, make):
+    practice = make.practice(name="Bakker & Visser", locale="nl", reply_to="info@bakker.example")
+    company = make.client(practice, tiers.COLLABORATE_PLUS, name="Bakkerij De Korst",
+                          status="blocked")
+    user = make.client_user(practice, company, locale="nl")
+    page = html.unescape(client.login_client(user.email).get_data(as_text=True))
+    assert "Bakker & Visser is gestopt met de online samenwerking met Bakkerij De Korst" in page
+    assert "contact opnemen met Bakker & Visser via info@bakker.example" in page
 
 
 def test_staff_and_clients_use_their_own_login_pages(client, make):
