@@ -138,25 +138,33 @@ def init_app(app: Flask) -> None:
 # The back office's navigation: (endpoint, label, role or None). An entry shows once its
 # endpoint exists and the user's role allows it. A page below an entry (a client card
 # below Clients) sets g.nav_section to that entry's endpoint.
+# The back office's navigation: the daily pages, then the practice's administration (admins
+# only) folded under one entry, so that the header stays one row on a laptop.
 STAFF_NAV = [
-    ("clients.office_home", _l("Overview"), None),
-    ("clients.index", _l("Clients"), None),
-    ("engagements.index", _l("Engagements"), None),
-    ("questionnaires.index", _l("Questionnaires"), None),
-    ("collaboration.offer_list", _l("Offers"), None),
-    ("clients.billing_page", _l("Billing"), "admin"),
-    ("notifications.office_mail", _l("Mail"), "admin"),
-    ("collaboration.exports_list", _l("Exports"), "admin"),
-    ("audit.events", _l("Audit log"), "admin"),
-    ("accounts.staff_list", _l("Staff"), "admin"),
-    ("tenancy.settings", _l("Settings"), "admin"),
+    ("clients.office_home", _l("Overview")),
+    ("clients.index", _l("Clients")),
+    ("engagements.index", _l("Engagements")),
+    ("questionnaires.index", _l("Questionnaires")),
+    ("collaboration.offer_list", _l("Offers")),
+]
+ADMIN_NAV = [
+    ("clients.billing_page", _l("Billing")),
+    ("notifications.office_mail", _l("Mail")),
+    ("collaboration.exports_list", _l("Exports")),
+    ("audit.events", _l("Audit log")),
+    ("accounts.staff_list", _l("Staff")),
+    ("tenancy.settings", _l("Settings")),
 ]
 
 
-def staff_nav(user: Any) -> list[tuple[str, str]]:
+def staff_nav(user: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The daily entries, and the administration entries this user may open."""
     views = current_app.view_functions
-    return [(endpoint, str(label)) for endpoint, label, role in STAFF_NAV
-            if endpoint in views and (role is None or user.role == role)]
+
+    def present(entries: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+        return [(endpoint, str(label)) for endpoint, label in entries if endpoint in views]
+
+    return present(STAFF_NAV), present(ADMIN_NAV) if user.role == "admin" else []
 
 
 def _client_companies() -> list[Any]:

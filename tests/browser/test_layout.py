@@ -1,5 +1,6 @@
-"""Text from users never widens a page: a help text of 2,000 and an answer of 5,000 characters
-without a space wrap on a phone and on a desktop, on the client's page and the staff review."""
+"""The layout holds: text from users never widens a page (a help text of 2,000 and an answer
+of 5,000 characters without a space wrap on a phone and on a desktop, on the client's page and
+the staff review), and the back office's header is one row on a laptop."""
 
 from __future__ import annotations
 
@@ -76,3 +77,23 @@ def test_long_words_wrap_for_the_client_and_for_staff(app, live, tab, viewport):
     office.goto(live.url(f"/office/questionnaires/assignments/{assignment_id}"))
     assert ANSWER[:40] in office.content()
     _fits(office)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_the_office_header_is_one_row_at_1366_px_and_administration_opens(app, live, tab):
+    make = Factory(app)
+    practice = make.practice("demo", name="Administratiekantoor Bakker & Visser")
+    make.staff(practice, "anna@demo.example", role="admin",
+               name="Annemarie van den Berg-Hoogeveen")
+    office = tab(viewport={"width": 1366, "height": 768})
+    _sign_in(office, live, "/office/login", "anna@demo.example")
+    office.goto(live.url("/office/clients"))
+    tops = office.evaluate("""() => [".brand", ".site-nav", ".site-header__account"].map(
+        s => Math.round(document.querySelector(s).getBoundingClientRect().top))""")
+    nav_height = office.evaluate(
+        "() => document.querySelector('.site-nav').getBoundingClientRect().height")
+    assert nav_height < 48, f"the navigation wraps onto a second row ({nav_height} px)"
+    assert max(tops) - min(tops) < 24, f"the header is more than one row: {tops}"
+    office.get_by_text("Administration", exact=True).click()
+    office.get_by_role("link", name="Audit log").click()
+    assert office.url.endswith("/office/audit")
