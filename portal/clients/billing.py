@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.accounts.models import ClientUser, Membership
 from portal.clients import tiers
-from portal.clients.models import Client
+from portal.clients.models import PAYERS, Client
 
 
 @dataclass(frozen=True)
@@ -139,20 +140,22 @@ def as_csv(statement: Statement, payer: str | None = None) -> str:
     e.g. "client" for the clients to invoice."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["month", "client_number", "client", "tier", "paid_by", "free", "price",
-                     "extra_users", "extra_users_amount", "total"])
+    writer.writerow([_("Month"), _("Client number"), _("Client"), _("Tier"), _("Paid by"),
+                     _("Free"), _("Price"), _("Extra contact persons"),
+                     _("Amount for extra contact persons"), _("Total")])
     month = statement.month.strftime("%Y-%m")
+    yes = _("yes")
 
     def amount(value: Decimal) -> str:
         return f"{value:.2f}".replace(".", ",")
 
     lines = statement.lines(payer) if payer else statement.clients
     for line in lines:
-        writer.writerow([month, cell(line.number), cell(line.name), line.tier, line.payer,
-                         "yes" if line.free else "", amount(line.price), line.extra_users,
-                         amount(line.extra_amount), amount(line.total)])
+        writer.writerow([month, cell(line.number), cell(line.name), tiers.LABELS[line.tier],
+                         PAYERS[line.payer], yes if line.free else "", amount(line.price),
+                         line.extra_users, amount(line.extra_amount), amount(line.total)])
     total = sum((line.total for line in lines), Decimal("0"))
-    writer.writerow([month, "", "total", "", payer or "", "", "",
+    writer.writerow([month, "", _("Total"), "", PAYERS[payer] if payer else "", "", "",
                      sum(line.extra_users for line in lines),
                      amount(sum((line.extra_amount for line in lines), Decimal("0"))),
                      amount(total)])

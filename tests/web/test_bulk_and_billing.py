@@ -178,11 +178,24 @@ def test_statement_counts_billable_clients_per_tier_and_extra_users(signed_in, m
     # 0.80 + 1.10 + 1.65 + 2 x 1.00
     assert "€5.55" in page  # all paid by the practice here
     rows = _statement_csv(signed_in, "2026-02")
-    assert rows[0][:5] == ["month", "client_number", "client", "tier", "paid_by"]
+    assert rows[0][:5] == ["Month", "Client number", "Client", "Tier", "Paid by"]
     assert len(rows) == 1 + 3 + 1
     assert rows[-1][-1] == "5,55"
-    plus_row = next(r for r in rows if r[3] == "collaborate_plus")
-    assert plus_row[7:] == ["2", "2,00", "3,65"]
+    plus_row = next(r for r in rows if r[3] == "Collaborate Extended")
+    assert plus_row[4] == "the practice" and plus_row[7:] == ["2", "2,00", "3,65"]
+
+
+def test_the_statement_file_speaks_the_users_language(signed_in, make, practice):
+    make.client(practice, tiers.COLLABORATE, name="Bakkerij De Korst",
+                portal_since=clock.now())  # in its first free days
+    signed_in.submit("/language", {"locale": "nl", "next": "/office/billing"},
+                     page="/office/billing")
+    rows = _statement_csv(signed_in, clock.today().strftime("%Y-%m"))
+    assert rows[0] == ["Maand", "Cliëntnummer", "Cliënt", "Cliënttype", "Betaald door",
+                       "Gratis", "Prijs", "Extra contactpersonen",
+                       "Bedrag extra contactpersonen", "Totaal"]
+    assert rows[1][2:6] == ["Bakkerij De Korst", "Samenwerken", "het kantoor", "ja"]
+    assert rows[-1][2] == "Totaal"
 
 
 def test_csv_does_not_let_a_name_become_a_spreadsheet_formula(signed_in, make, practice):

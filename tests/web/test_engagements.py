@@ -164,3 +164,16 @@ def test_morning_overview_lists_the_first_deadlines(signed_in, make, practice):
     make.engagement(company, status="in_preparation", deadline=today - timedelta(days=1))
     page = signed_in.get("/office/").get_data(as_text=True)
     assert "1 engagement is past its deadline" in page and "Korst" in page
+
+
+@pytest.mark.parametrize(("status", "says"), [
+    ("draft", "Nothing to share yet: upload the report above"),
+    ("closed", "This engagement was closed without a report"),
+])
+def test_the_sharing_panel_without_a_report_says_why_it_is_empty(signed_in, make, practice,
+                                                                  status, says):
+    company = make.client(practice, tiers.COLLABORATE)
+    engagement = make.engagement(company, status=status)
+    page = signed_in.get(f"/office/engagements/{engagement.id}").get_data(as_text=True)
+    panel = page[page.index('id="engagement_sharing"'):]
+    assert says in panel[:panel.index("</section>")]
