@@ -32,6 +32,7 @@ from portal.questionnaires.models import (
     QuestionnaireBatch,
     QuestionnaireTemplate,
 )
+from portal.web import this_page
 
 View = TypeVar("View", bound=Callable[..., Any])
 # A company in these states is in its users' portal; one its client left stays readable
@@ -92,13 +93,13 @@ def enforce():  # type: ignore[no-untyped-def]
             return None
         if user.is_authenticated:
             abort(404)  # a client user has no back office to find
-        return redirect(url_for("accounts.staff_login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("accounts.staff_login", next=this_page()))
     if rule.kind == "client":
         if isinstance(user, ClientUser):
             return None
         if user.is_authenticated:
             abort(404)
-        return redirect(url_for("accounts.client_login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("accounts.client_login", next=this_page()))
     if rule.kind == "link":
         signer_id = (request.view_args or {}).get("signer_id")
         if signer_id is not None and has_grant(signer_id):

@@ -102,6 +102,7 @@ def init_app(app: Flask) -> None:
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.before_request(refuse_undecodable_query)  # before anything reads request.args
     csrf.init_app(app)
     limiter.init_app(app)
     for name in ("werkzeug", "gunicorn.access"):
@@ -110,6 +111,15 @@ def init_app(app: Flask) -> None:
             logger.addFilter(RedactTokens())
     app.before_request(refuse_cross_site)
     app.after_request(set_headers)
+
+
+def refuse_undecodable_query() -> None:
+    """A browser percent-encodes its query string; one with raw bytes that are not UTF-8
+    comes from a hand-made request, and werkzeug's request.args would raise on it."""
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        abort(400)
 
 
 def refuse_cross_site() -> None:

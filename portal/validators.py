@@ -18,12 +18,17 @@ def after_today(form: Any, field: Field) -> None:
         raise ValidationError(_l("Choose a deadline after today."))
 
 
+# WTForms' own words for Length, translated by its own catalogue (as Length's are).
+_TOO_LONG = ("Field cannot be longer than %(max)d character.",
+             "Field cannot be longer than %(max)d characters.")
+
+
 class MaxLength(Length):
     """At most `max` characters of what was typed, and only that is said when there are more:
     the field's other rules (a pattern, say) are not run on text that cannot be right. For a
     field whose data is no longer text (a list of days) it measures the typed text."""
 
-    def __init__(self, max: int, message: str | None = None) -> None:  # noqa: A002
+    def __init__(self, max: int, message: str | None = None) -> None:
         super().__init__(max=max, message=message)
 
     def __call__(self, form: Any, field: Field) -> None:
@@ -31,8 +36,6 @@ class MaxLength(Length):
             (str(field.raw_data[0]) if field.raw_data else "")
         if len(text) <= self.max:
             return
-        message = self.message or field.ngettext(
-            "Field cannot be longer than %(max)d character.",
-            "Field cannot be longer than %(max)d characters.", self.max)
+        message = self.message or field.ngettext(*_TOO_LONG, self.max)
         raise StopValidation(message % {"min": self.min, "max": self.max,
                                          "length": len(text)})

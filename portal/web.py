@@ -88,6 +88,14 @@ def link_error_page(reason: str, **context: Any) -> Response:
     return render("accounts/link_error.html", reason=reason, status=status, **context)
 
 
+def this_page() -> str:
+    """This request's path and query string, to come back to (after signing in, changing
+    the language). A query string that is not UTF-8 (only a hand-made request sends one)
+    comes back with its bad bytes replaced; werkzeug's request.full_path would raise."""
+    query = request.query_string.decode("utf-8", "replace")
+    return f"{request.path}?{query}" if query else request.path
+
+
 def error_response(code: int, description: str | None = None) -> Response:
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
     message = description or str(text)
@@ -132,7 +140,7 @@ def init_app(app: Flask) -> None:
     def _layout_context() -> dict[str, Any]:
         return {"practice": g.get("practice"), "flash_messages": _flashes,
                 "asset_url": asset_url, "staff_nav": staff_nav, "now": clock.now,
-                "client_companies": _client_companies}
+                "client_companies": _client_companies, "this_page": this_page}
 
 
 # The back office's navigation: (endpoint, label, role or None). An entry shows once its

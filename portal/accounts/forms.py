@@ -6,19 +6,27 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+NEXT_MAX = 2000  # characters of a page to return to
+
+
+def _local_next(value: str | None) -> str | None:
+    """A page to return to that is too long to be one of ours is dropped, not refused: the
+    sign-in goes on, to the home page."""
+    return "" if value and len(value) > NEXT_MAX else value
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
-    next = HiddenField()
+    next = HiddenField(filters=[_local_next], validators=[Length(max=NEXT_MAX)])
 
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("nl", "Nederlands"),
                                                   SelectChoice("en", "English")])
-    next = HiddenField()
+    next = HiddenField(filters=[_local_next], validators=[Length(max=NEXT_MAX)])
 
 
 class LogoutForm(FlaskForm):
@@ -53,8 +61,8 @@ class AcceptInviteForm(FlaskForm):
                              description=_l("At least 12 characters. A few unrelated words "
                                             "together are strong and easy to remember."))
     repeat = PasswordField(_l("Repeat the password"),
-                           validators=[DataRequired(), EqualTo("password",
-                                                               _l("The passwords differ."))],
+                           validators=[DataRequired(), Length(max=200),
+                                       EqualTo("password", _l("The passwords differ."))],
                            render_kw={"autocomplete": "new-password"})
 
 
@@ -85,8 +93,8 @@ class NewPasswordForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"},
                              description=_NEW_PASSWORD_HINT)
     repeat = PasswordField(_l("Repeat the password"),
-                           validators=[DataRequired(), EqualTo("password",
-                                                               _l("The passwords differ."))],
+                           validators=[DataRequired(), Length(max=200),
+                                       EqualTo("password", _l("The passwords differ."))],
                            render_kw={"autocomplete": "new-password"})
 
 
@@ -99,8 +107,8 @@ class ChangePasswordForm(FlaskForm):
                                  render_kw={"autocomplete": "new-password"},
                                  description=_NEW_PASSWORD_HINT)
     repeat = PasswordField(_l("Repeat the new password"),
-                           validators=[DataRequired(), EqualTo("new_password",
-                                                               _l("The passwords differ."))],
+                           validators=[DataRequired(), Length(max=200),
+                                       EqualTo("new_password", _l("The passwords differ."))],
                            render_kw={"autocomplete": "new-password"})
 
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from portal import audit, notifications
 from portal.accounts import links, password_policy
-from portal.accounts.models import STAFF_ROLES, ClientUser, OneTimeLink, StaffUser
+from portal.accounts.models import STAFF_ROLES, ClientUser, Membership, OneTimeLink, StaffUser
 from portal.accounts.passwords import check_password, hash_password
+from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
 from portal.notifications import Mail
@@ -21,6 +22,7 @@ from portal.notifications.mail import Branded
 from portal.paging import PAGE_SIZE, Page, clamp
 
 Account = StaffUser | ClientUser
+STOPPED_STATUSES = ("blocked", "ended")  # the practice stopped the collaboration
 STAFF_INVITE = "staff_invite"
 
 
@@ -47,6 +49,16 @@ def authenticate(session: Session, model: type[Account], practice_id: int, email
         with transaction(session):
             user.password_hash = new_hash
     return user
+
+
+def stopped_companies(session: Session, user: ClientUser) -> list[str]:
+    """The names of the user's companies whose practice stopped the online collaboration
+    (blocked, or ended): why a contact person who signs in finds no portal."""
+    return list(session.scalars(
+        select(Client.name).join(Membership, Membership.client_id == Client.id)
+        .where(Membership.client_user_id == user.id, Client.practice_id == user.practice_id,
+               Client.status.in_(STOPPED_STATUSES))
+        .order_by(Client.name)))
 
 
 def record_login(session: Session, user: Account, actor: audit.Actor, **details: Any) -> None:

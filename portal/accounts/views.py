@@ -76,7 +76,7 @@ def _login(model, *, audience: str, home: str):  # type: ignore[no-untyped-def]
         if user is None:
             error = _("That e-mail address and password do not match an account here.")
         elif model is ClientUser and not access.portal_companies(user):
-            error = _no_portal_message()
+            error = _no_portal_message(user)
         else:
             return _sign_in(user, method="password", next_url=form.next.data)
     status = 422 if request.method == "POST" else 200
@@ -239,9 +239,20 @@ def accept_invite(token: str):  # type: ignore[no-untyped-def]
 
 # --- signing in: the shared last step, and the two-step verification -------------------
 
-def _no_portal_message() -> str:
-    return _("Your practice shares with you through links in e-mails; there is no portal "
-             "to sign in to for your company.")
+def _no_portal_message(user: ClientUser) -> str:
+    """Why a client user who signed in finds no portal, and whom to ask about it."""
+    stopped = service.stopped_companies(db.session, user)
+    if not stopped:
+        return _("Your practice shares with you through links in e-mails; there is no portal "
+                 "to sign in to for your company.")
+    practice = g.practice
+    message = _("%(practice)s has stopped the online collaboration with %(company)s, so "
+                "there is nothing to sign in to here.", practice=practice.name,
+                company=", ".join(stopped))
+    if practice.reply_to:
+        return message + " " + _("For questions, contact %(practice)s at %(email)s.",
+                                 practice=practice.name, email=practice.reply_to)
+    return message + " " + _("For questions, contact %(practice)s.", practice=practice.name)
 
 
 def _has_portal(user: StaffUser | ClientUser) -> bool:
@@ -268,7 +279,7 @@ def _sign_in(user: StaffUser | ClientUser, *, method: str,
     sign-in is asked for a code first; everyone else gets a fresh session."""
     if isinstance(user, ClientUser) and not _has_portal(user):
         sessions.finish()
-        flash(_no_portal_message(), "info")
+        flash(_no_portal_message(user), "info")
         return redirect(url_for("accounts.client_login"))
     if user.two_factor_enabled:
         sessions.begin_pending(user, method=method, next_url=next_url)
@@ -426,7 +437,7 @@ def login_link(token: str):  # type: ignore[no-untyped-def]
         except links.LinkError as error:
             return link_error_page(error.reason)
         except self_service.NotEligible:
-            flash(_no_portal_message(), "info")
+            flash(_no_portal_message(user), "info")
             return redirect(url_for("accounts.client_login"))
         return _sign_in(user, method="login_link")
     return render("accounts/login_link.html", form=form, user=user)

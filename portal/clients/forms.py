@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from portal.clients import tiers
+from portal.validators import MaxLength
 
 
 def tier_choices() -> list[SelectChoice]:
@@ -29,7 +30,8 @@ class ClientForm(FlaskForm):
                                 filters=[_strip])
     kvk_number = StringField(
         _l("KvK number"), filters=[_blank_to_none],
-        validators=[Optional(), Regexp(r"^\d{8}$", message=_l("A KvK number has 8 digits."))],
+        validators=[Optional(), MaxLength(8, message=_l("A KvK number has 8 digits.")),
+                    Regexp(r"^\d{8}$", message=_l("A KvK number has 8 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)],
                                filters=[_blank_to_none])
@@ -43,7 +45,7 @@ class NewClientForm(ClientForm):
 
 class TierForm(FlaskForm):
     tier = SelectField(_l("Tier"), choices=tier_choices)
-    confirm = HiddenField()
+    confirm = HiddenField(validators=[Length(max=20)])  # a tier name
 
 
 class ContactForm(FlaskForm):

@@ -77,6 +77,11 @@ def has(subject: _HasTier | str, feature: str) -> bool:
     return tier in FEATURES[feature]
 
 
+def features_of(tier: str) -> list[str]:
+    """What a tier gives, in table order (for the texts that tell a client what it gets)."""
+    return [f for f, has_it in FEATURES.items() if tier in has_it]
+
+
 def tiers_with(feature: str) -> tuple[str, ...]:
     """The tiers that have a feature, in table order (for queries: `tier.in_(...)`)."""
     return tuple(t for t in TIERS if t in FEATURES[feature])

@@ -202,7 +202,9 @@ def create_engagement(client_id: int):  # type: ignore[no-untyped-def]
 def _selection_from(form) -> Selection | None:  # type: ignore[no-untyped-def]
     if form.get("all_matching") == "1":
         return Selection(matching=_filter_from(form))
-    ids = tuple(int(v) for v in form.getlist("client_id") if v.isdigit())
+    # Row ids only: ASCII digits that fit in 64 bits (not "²", not 10,000 digits).
+    ids = tuple(int(v) for v in form.getlist("client_id")
+                if v.isascii() and v.isdigit() and len(v) <= 18)
     return Selection(ids=ids) if ids else None
 
 
@@ -253,9 +255,11 @@ def _month() -> date:
     raw = request.args.get("month", "")
     try:
         year, month = (int(p) for p in raw.split("-"))
-        return date(year, month, 1)
+        if 1900 <= year < 9999:  # the month after it is a date too, and so is its start in UTC
+            return date(year, month, 1)
     except ValueError:
-        return clock.today().replace(day=1)
+        pass
+    return clock.today().replace(day=1)
 
 
 def _statement() -> billing.Statement:

@@ -1,15 +1,15 @@
 """A complete export ("back-up") of one client, as a ZIP made by the worker.
 
 The ZIP holds every report version, document, questionnaire answer, question and answer,
-the approval evidence and the client's audit events, an index.html that opens offline and
-a manifest.json with the SHA-256 of every file. It is written to a temporary file while
+the approval evidence and the client's audit events, an index.html that shows all of it
+readably offline in the client's language (export_index.py) and a manifest.json with the
+SHA-256 of every file. It is written to a temporary file while
 stored files stream into it, so memory stays flat however large the client is.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import os
@@ -30,6 +30,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.service import Subject
 from portal.clients.models import Client
 from portal.clock import now
+from portal.collaboration import export_index
 from portal.collaboration.models import ClientExport
 from portal.db import transaction
 from portal.documents.models import Document
@@ -42,13 +43,18 @@ log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 
 
+def document_path(document: Document) -> str:
+    """Where a document goes in the ZIP."""
+    return f"documents/{document.year}/{document.id}-{_safe(document.name)}"
+
+
 def _documents(session: Session, client: Client) -> Iterator[tuple[str, str]]:
     """Every document exchanged with the client (not those deleted), by year."""
     seen: set[str] = set()
     for document in session.scalars(select(Document).where(
             Document.client_id == client.id, Document.deleted_at.is_(None))
             .order_by(Document.year, Document.id)):
-        path = f"documents/{document.year}/{document.id}-{_safe(document.name)}"
+        path = document_path(document)
         if path not in seen:
             seen.add(path)
             yield path, document.storage_key
@@ -159,13 +165,14 @@ def build(session: Session, store: Storage, export: ClientExport) -> tuple[str, 
     os.close(handle)
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            entries = _fill(session, store, client, archive)
+            entries, report_paths = _fill(session, store, client, archive)
             manifest = {"client": {"name": client.name, "number": client.client_number,
                                    "kvk": client.kvk_number},
                         "made_at": now().isoformat(), "files": [e.__dict__ for e in entries]}
             archive.writestr("manifest.json", json.dumps(manifest, indent=2,
                                                          ensure_ascii=False))
-            archive.writestr("index.html", _index(client, entries))
+            archive.writestr("index.html", export_index.index_html(
+                session, client, entries, report_paths, document_path))
         with open(path, "rb") as finished:
             stored = store.put(finished)
         return stored.key, stored.size, stored.sha256
@@ -190,8 +197,10 @@ def _text(archive: zipfile.ZipFile, path: str, text: str) -> _Entry:
 
 
 def _fill(session: Session, store: Storage, client: Client,
-          archive: zipfile.ZipFile) -> list[_Entry]:
+          archive: zipfile.ZipFile) -> tuple[list[_Entry], dict[int, str]]:
+    """Write the client's files and records; returns them, and where each report went."""
     entries: list[_Entry] = []
+    report_paths: dict[int, str] = {}
     engagements = {e.id: e for e in session.scalars(select(Engagement).where(
         Engagement.client_id == client.id))}
     for version in session.scalars(select(ReportVersion).where(
@@ -200,6 +209,7 @@ def _fill(session: Session, store: Storage, client: Client,
         name = f"reports/{_safe(engagement.label)}/v{version.number}-{_safe(version.filename)}"
         with store.open(version.storage_key) as source:
             entries.append(_copy(archive, name, source))
+        report_paths[version.id] = name
     for source_of in FILE_SOURCES:
         for name, key in source_of(session, client):
             with store.open(key) as source:
@@ -235,7 +245,7 @@ def _fill(session: Session, store: Storage, client: Client,
                   AuditEvent.client_id == client.id).order_by(AuditEvent.id))]
     entries.append(_text(archive, "audit.json",
                          json.dumps(events, indent=2, ensure_ascii=False, default=str)))
-    return entries
+    return entries, report_paths
 
 
 def _shares(session: Session, client: Client) -> list[tuple[Share, list[Signer]]]:
@@ -247,26 +257,6 @@ def _shares(session: Session, client: Client) -> list[tuple[Share, list[Signer]]
                                       .order_by(Signer.id)):
             signers[signer.share_id].append(signer)
     return [(share, signers[share.id]) for share in shares]
-
-
-def _index(client: Client, entries: list[_Entry]) -> str:
-    """A page that opens offline from the unpacked ZIP and links every file."""
-    rows = "\n".join(
-        f'<tr><td><a href="{html.escape(e.path)}">{html.escape(e.path)}</a></td>'
-        f"<td>{e.size}</td><td><code>{e.sha256}</code></td></tr>" for e in entries)
-    return f"""<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>{html.escape(client.name)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#1b2430}}
-table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.3rem .6rem;
-text-align:left}}code{{font-size:.8rem}}</style></head>
-<body><h1>{html.escape(client.name)}</h1>
-<p>Export / back-up, {now():%Y-%m-%d %H:%M} UTC.
-Client number {html.escape(client.client_number)}.</p>
-<p>Every file is listed with its SHA-256 fingerprint (also in manifest.json).
-approvals.json holds the approval evidence; audit.json what happened, and when.</p>
-<table><thead><tr><th>File</th><th>Bytes</th><th>SHA-256</th></tr></thead>
-<tbody>{rows}</tbody></table></body></html>
-"""
 
 
 def mark_downloaded(session: Session, actor: audit.Actor, export: ClientExport) -> None:

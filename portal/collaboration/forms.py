@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
@@ -32,7 +41,7 @@ class OfferContactForm(FlaskForm):
                        description=_l("This address becomes their login and receives the "
                                       "confirmation mail: check it carefully."))
     email_again = EmailField(_l("The same address again"),
-                             validators=[DataRequired(), EqualTo(
+                             validators=[DataRequired(), Length(max=254), EqualTo(
                                  "email", _l("The two addresses differ."))])
     locale = SelectField(_l("Language of the mail"), choices=[
         SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
@@ -48,12 +57,12 @@ class OfferTermsForm(FlaskForm):
 
 
 class ConfirmOfferForm(FlaskForm):
-    password = PasswordField(_l("Choose a password"), validators=[Optional()],
+    password = PasswordField(_l("Choose a password"), validators=[Optional(), Length(max=200)],
                              render_kw={"autocomplete": "new-password"},
                              description=_l("At least 12 characters. A few unrelated words "
                                             "together are strong and easy to remember."))
     repeat = PasswordField(_l("Repeat the password"), validators=[
-        Optional(), EqualTo("password", _l("The passwords differ."))],
+        Optional(), Length(max=200), EqualTo("password", _l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"})
 
 
@@ -68,5 +77,31 @@ class PostponeForm(FlaskForm):
 
 
 class LeaveForm(FlaskForm):
-    password = PasswordField(_l("Your password"), validators=[DataRequired()],
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
+
+
+# --- confirming a step that cannot be taken back at a click -----------------------------
+# The box (or, on a confirm page, its hidden stand-in) must come with the POST: without it
+# the page comes back with the reason beside it and nothing has changed.
+
+class BlockForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that its users lose access at once and that every link sent to "
+           "them stops working."),
+        validators=[DataRequired(_l("Nothing was blocked: tick the box to confirm."))])
+
+
+class EndForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that this cannot be undone: its open tasks, shares and offers stop, "
+           "and all its data is deleted after the retention period."),
+        validators=[DataRequired(_l("Nothing has ended: tick the box to confirm."))])
+
+
+class CancelOfferForm(FlaskForm):
+    """Posted from the confirm page, whose button is the confirmation."""
+
+    confirm = HiddenField(validators=[DataRequired(
+        _l("Nothing was cancelled: confirm on this page that the offer should be cancelled.")),
+        Length(max=10)])

@@ -107,12 +107,25 @@ def _open_and_mail(session: Session, practice: Any, offer: Offer, client: Client
     notifications.enqueue(session, practice, notifications.Mail(
         to=offer.email, to_name=offer.contact_name, kind=kind, locale=offer.locale,
         dedupe_key=dedupe_key, house_style=tiers.has(offer.tier, "house_style"),
-        context={"client_name": client.name, "tier": offer.tier,
-                 "tier_label": str(tiers.LABELS[offer.tier]), "payer": offer.payer,
+        context={**offer_terms(offer), "client_name": client.name, "payer": offer.payer,
                  "price": price, "expires": offer.expires_at,
                  "free_days": current_app.config["FREE_DAYS"],
                  "link": notifications.practice_url(practice, "collaboration.confirm_offer",
                                                     token=token), **(extra or {})}))
+
+
+def offer_terms(offer: Offer) -> dict[str, Any]:
+    """What the offered tier gives, from the tier table, for the offer's mails and pages:
+    whether it has the portal with a login of one's own, and what it includes."""
+    # Lazy labels: a mail reads them in its own language when it is rendered.
+    return {"tier": offer.tier, "tier_label": tiers.LABELS[offer.tier],
+            "has_portal": tiers.has(offer.tier, "portal"),
+            "includes": [tiers.FEATURE_LABELS[f] for f in tiers.features_of(offer.tier)]}
+
+
+def needs_password(offer: Offer, user: ClientUser | None) -> bool:
+    """A password is asked only where the offered tier has a login, and only once."""
+    return tiers.has(offer.tier, "portal") and (user is None or not user.password_hash)
 
 
 def check(session: Session, token: str, practice_id: int) -> tuple[Offer, Client,
@@ -128,9 +141,20 @@ def check(session: Session, token: str, practice_id: int) -> tuple[Offer, Client
     return offer, session.get(Client, offer.client_id), user
 
 
+def confirmed_offer(session: Session, offer_id: Any, practice_id: int) -> Offer | None:
+    """A confirmed offer of this practice, by the id a confirming browser kept."""
+    if not isinstance(offer_id, int):
+        return None
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.practice_id != practice_id or offer.state != "confirmed":
+        return None
+    return offer
+
+
 def confirm(session: Session, practice: Any, token: str, *, password: str | None,
             ip: str | None, user_agent: str | None) -> ClientUser:
-    """The contact confirms: the offer applies and they have a login for this company."""
+    """The contact confirms: the offer applies and they are the company's main contact,
+    with a login for it where the offered tier has the portal (else none is asked)."""
     with transaction(session):
         link = links.consume(session, token, purpose="offer", practice_id=practice.id, ip=ip)
         offer = session.get(Offer, link.subject_id)
@@ -144,15 +168,15 @@ def confirm(session: Session, practice: Any, token: str, *, password: str | None
         client = session.get(Client, offer.client_id)
         user = session.scalar(select(ClientUser).where(
             ClientUser.practice_id == practice.id, ClientUser.email == offer.email))
-        if user is None or not user.password_hash:
+        if user is None:
+            user = ClientUser(practice_id=practice.id, email=offer.email,
+                              name=offer.contact_name, locale=offer.locale)
+            session.add(user)
+        if needs_password(offer, user):
             if not password:
                 raise Refused(_("Choose a password."))
-            if user is None:
-                user = ClientUser(practice_id=practice.id, email=offer.email,
-                                  name=offer.contact_name, locale=offer.locale)
-                session.add(user)
             user.password_hash, user.active = hash_password(password), True
-            session.flush()
+        session.flush()
         membership = session.scalar(select(Membership).where(
             Membership.client_user_id == user.id, Membership.client_id == client.id))
         if membership is None:
@@ -168,8 +192,9 @@ def confirm(session: Session, practice: Any, token: str, *, password: str | None
         notifications.enqueue(session, practice, notifications.Mail(
             to=user.email, to_name=user.name, kind="offer_confirmed", locale=offer.locale,
             house_style=tiers.has(offer.tier, "house_style"),
-            context={"client_name": client.name,
-                     "link": notifications.practice_url(practice, "home.index")}))
+            context={**offer_terms(offer), "client_name": client.name,
+                     "link": notifications.practice_url(practice, "home.index")
+                     if tiers.has(offer.tier, "portal") else None}))
         _tell_sender(session, practice, offer, client, "offer_confirmed_staff")
     return user
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from portal import access, clock, db
 from portal.accounts import links, password_policy, sessions
 from portal.clients import tiers
-from portal.clients.models import PAYERS
+from portal.clients.models import PAYERS, Client
 from portal.clients.service import number_taken
 from portal.collaboration import ending, exports, offers
 from portal.collaboration.forms import (
+    BlockForm,
+    CancelOfferForm,
     ConfirmOfferForm,
+    EndForm,
     LeaveForm,
     OfferClientForm,
     OfferContactForm,
@@ -24,7 +28,8 @@ from portal.collaboration.forms import (
 )
 from portal.collaboration.models import EXPORT_STATES, OFFER_STATES
 from portal.documents import files
-from portal.web import done, link_error_page, render
+from portal.tenancy import hosts
+from portal.web import done, is_htmx, link_error_page, render
 
 bp = Blueprint("collaboration", __name__)
 
@@ -45,8 +50,43 @@ def offer_list():  # type: ignore[no-untyped-def]
                   states=OFFER_STATES, tier_labels=tiers.LABELS, payers=PAYERS)
 
 
-def _carried() -> dict[str, str]:
-    return {k: request.form.get(k, "").strip() for k in CARRIED if request.form.get(k)}
+def _carried(step: str) -> dict[str, str]:
+    carried = {k: request.form.get(k, "").strip() for k in CARRIED if request.form.get(k)}
+    if step == "client":  # the new client's form names its contact's address differently
+        carried.pop("email", None)
+        if request.form.get("contact_email", "").strip():
+            carried["email"] = request.form["contact_email"].strip()
+    return carried
+
+
+# The carried values each step shows in its own fields. A step's page carries these in
+# those fields only, not in hidden copies too: a hidden copy ahead of the field would win,
+# and what was corrected would never arrive.
+STEP_FIELDS = {"start": ("client_id",),
+               "client": ("name", "client_number", "kvk_number", "contact_name", "email"),
+               "contact": ("contact_name", "email", "locale"),
+               "terms": ("tier", "payer")}
+STEP_FORMS = {"start": OfferStartForm, "client": OfferClientForm,
+              "contact": OfferContactForm, "terms": OfferTermsForm}
+
+
+def _step_values(step: str, carried: dict[str, str], client) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What a step's form shows when it is opened: what was chosen before, if anything."""
+    if step == "start":
+        return {"which": "existing", "client_id": int(carried["client_id"])} \
+            if carried.get("client_id", "").isdigit() else {}
+    if step == "client":
+        return {"name": carried.get("name"), "client_number": carried.get("client_number"),
+                "kvk_number": carried.get("kvk_number"),
+                "contact_name": carried.get("contact_name"),
+                "contact_email": carried.get("email")}
+    if step == "contact":
+        email = carried.get("email") or (client.contact_email if client else None) or ""
+        return {"contact_name": carried.get("contact_name")
+                or (client.contact_name if client else None) or "",
+                "email": email, "email_again": email if carried.get("email") else "",
+                **({"locale": carried["locale"]} if carried.get("locale") else {})}
+    return {k: carried[k] for k in ("tier", "payer") if carried.get(k)}
 
 
 def _wizard(step: str, carried: dict[str, str], form=None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -56,16 +96,27 @@ def _wizard(step: str, carried: dict[str, str], form=None, status: int = 200):  
         client = access.client_for_staff(current_user, int(carried["client_id"]))
     choices = offers.without_portal(db.session, current_user.practice_id)
     if form is None:
-        form = {"start": OfferStartForm, "client": OfferClientForm,
-                "contact": OfferContactForm, "terms": OfferTermsForm}.get(step, OfferTermsForm)(
-            formdata=None, **({"contact_name": client.contact_name or "",
-                               "email": client.contact_email or ""} if client and
-                              step == "contact" else {}))
+        form = STEP_FORMS.get(step, OfferTermsForm)(
+            formdata=None, **_step_values(step, carried, client))
     if step == "start":
         form.client_id.choices = [(c.id, f"{c.name} ({c.client_number})") for c in choices]
-    return render("collaboration/offer_new.html", step=step, carried=carried, form=form,
-                  client=client, has_choices=bool(choices), tier_labels=tiers.LABELS,
-                  payers=PAYERS, status=status)
+    hidden = {k: v for k, v in carried.items() if k not in STEP_FIELDS.get(step, ())}
+    return render("collaboration/offer_new.html", step=step, carried=carried, hidden=hidden,
+                  form=form, client=client, has_choices=bool(choices),
+                  tier_labels=tiers.LABELS, payers=PAYERS, status=status)
+
+
+def _recheck(carried: dict[str, str], new_client: bool):  # type: ignore[no-untyped-def]
+    """Before sending, every step's rules once more over what was carried (hidden fields
+    arrive as the browser sends them): the first step that fails comes back, with its
+    errors by its fields, to be corrected there."""
+    values = {**carried, "contact_email": carried.get("email", ""),
+              "email_again": carried.get("email", "")}
+    for step in (("client",) if new_client else ()) + ("contact", "terms"):
+        form = STEP_FORMS[step](formdata=MultiDict(values), meta={"csrf": False})
+        if not form.validate():
+            return step, form
+    return None
 
 
 @bp.get("/office/offers/new")
@@ -82,7 +133,8 @@ def new_offer():  # type: ignore[no-untyped-def]
 @access.staff()
 def offer_step():  # type: ignore[no-untyped-def]
     """One step of the offer: each a plain form; what earlier steps chose rides along."""
-    step, carried = request.form.get("step", "start"), _carried()
+    step = request.form.get("step", "start")
+    carried = _carried(step)
     back = request.form.get("back")
     if back in ("start", "client", "contact", "terms"):
         return _wizard(back, carried)
@@ -142,6 +194,9 @@ def _send_offer(carried: dict[str, str]):  # type: ignore[no-untyped-def]
             not carried.get("email") or not carried.get("contact_name"):
         flash(_("Something went missing between the steps; please start again."), "error")
         return redirect(url_for("collaboration.new_offer"), 303)
+    failed = _recheck(carried, new_client=client is None)
+    if failed:
+        return _wizard(failed[0], carried, failed[1], 422)
     try:
         offer = offers.make_offer(
             db.session, access.actor(), g.practice, client=client, new_client=new_client,
@@ -156,16 +211,30 @@ def _send_offer(carried: dict[str, str]):  # type: ignore[no-untyped-def]
     return done("collaboration.offer_list")
 
 
-@bp.post("/office/offers/<int:offer_id>/<action>")
+@bp.route("/office/offers/<int:offer_id>/cancel", methods=["GET", "POST"])
 @access.staff()
-def offer_action(offer_id: int, action: str):  # type: ignore[no-untyped-def]
+def cancel_offer(offer_id: int):  # type: ignore[no-untyped-def]
+    """Ask first (a page, or in its row with htmx); only the confirmed POST cancels."""
     offer = access.offer_for_staff(current_user, offer_id)
-    if action == "cancel":
+    g.nav_section = "collaboration.offer_list"
+    form = CancelOfferForm()
+    if form.validate_on_submit():
         if offers.cancel(db.session, access.actor(), offer):
             flash(_("The offer is cancelled; its link no longer works."), "success")
         else:
             flash(_("This offer was no longer waiting."), "warning")
-    elif action == "send-again":
+        return done("collaboration.offer_list")
+    return render("collaboration/offer_cancel.html", offer=offer, form=form,
+                  client=db.session.get(Client, offer.client_id),
+                  block="cancel_offer" if is_htmx() and request.method == "GET" else None,
+                  status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/office/offers/<int:offer_id>/<action>")
+@access.staff()
+def offer_action(offer_id: int, action: str):  # type: ignore[no-untyped-def]
+    offer = access.offer_for_staff(current_user, offer_id)
+    if action == "send-again":
         try:
             offers.send_again(db.session, access.actor(), g.practice, offer)
         except offers.Refused as refusal:
@@ -186,7 +255,8 @@ def confirm_offer(token: str):  # type: ignore[no-untyped-def]
         offer, client, user = offers.check(db.session, token, g.practice.id)
     except links.LinkError as error:
         return link_error_page(error.reason)
-    needs_password = user is None or not user.password_hash
+    hosts.house_style(tiers.has(offer.tier, "house_style"))
+    needs_password = offers.needs_password(offer, user)
     form = ConfirmOfferForm()
     if form.validate_on_submit():
         problem = None
@@ -204,13 +274,33 @@ def confirm_offer(token: str):  # type: ignore[no-untyped-def]
                                       user_agent=request.user_agent.string)
             except links.LinkError as error:
                 return link_error_page(error.reason)
-            sessions.start(user)
             flash(_("Welcome! %(name)s now works with %(practice)s online.",
                     name=client.name, practice=g.practice.name), "success")
+            if not tiers.has(offer.tier, "portal"):  # no login to go to: say what comes
+                session[CONFIRMED_KEY] = offer.id
+                return redirect(url_for("collaboration.offer_confirmed"), 303)
+            sessions.start(user)
             return redirect(url_for("home.company", client_id=client.id), 303)
     return render("collaboration/confirm.html", offer=offer, client=client, form=form,
-                  needs_password=needs_password, tier_labels=tiers.LABELS,
-                  status=422 if request.method == "POST" else 200)
+                  needs_password=needs_password, terms=offers.offer_terms(offer),
+                  tier_labels=tiers.LABELS, status=422 if request.method == "POST" else 200)
+
+
+CONFIRMED_KEY = "offer_confirmed"
+
+
+@bp.get("/offer/confirmed")
+@access.public
+def offer_confirmed():  # type: ignore[no-untyped-def]
+    """Where a contact lands who confirmed a tier without a portal: what it gives, and that
+    it needs no login. Only in the browser that confirmed (the offer's id in its session)."""
+    offer = offers.confirmed_offer(db.session, session.get(CONFIRMED_KEY), g.practice.id)
+    if offer is None:
+        abort(404)
+    hosts.house_style(tiers.has(offer.tier, "house_style"))
+    return render("collaboration/confirmed.html", offer=offer,
+                  client=db.session.get(Client, offer.client_id),
+                  terms=offers.offer_terms(offer))
 
 
 # --- staff on the client card: payer, block, end, keep longer, export -----------------
@@ -219,16 +309,23 @@ def confirm_offer(token: str):  # type: ignore[no-untyped-def]
 @access.staff()
 def client_panel(client_id: int):  # type: ignore[no-untyped-def]
     """Where the collaboration with one client stands, and what staff can do about it."""
-    client = access.client_for_staff(current_user, client_id)
+    return _panel(access.client_for_staff(current_user, client_id))
+
+
+def _panel(client: Client, *, block_form: BlockForm | None = None,  # type: ignore[no-untyped-def]
+           end_form: EndForm | None = None, status: int = 200):
     g.nav_section = "clients.index"
     return render("collaboration/panel.html", client=client,
                   offer=offers.pending_for(db.session, client.id),
                   payer_form=PayerForm(formdata=None, payer=client.payer),
                   postpone_form=PostponeForm(formdata=None),
+                  block_form=block_form or BlockForm(formdata=None, prefix="block"),
+                  end_form=end_form or EndForm(formdata=None, prefix="end"),
+                  retention_days=ending.retention_days(),
                   items=exports.exports_of(db.session, client.practice_id,
                                            client_id=client.id, limit=10),
                   states=EXPORT_STATES, payers=PAYERS, tier_labels=tiers.LABELS,
-                  has_portal=tiers.has(client, "portal"))
+                  has_portal=tiers.has(client, "portal"), status=status)
 
 
 @bp.post("/office/clients/<int:client_id>/payer")
@@ -246,7 +343,8 @@ def change_payer(client_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/office/clients/<int:client_id>/collaboration/<action>")
 @access.staff()
 def collaboration_action(client_id: int, action: str):  # type: ignore[no-untyped-def]
-    """Block, unblock or end the collaboration with a client."""
+    """Block, unblock or end the collaboration with a client; block and end only with their
+    box ticked, else the panel comes back saying so and nothing changes."""
     client = access.client_for_staff(current_user, client_id)
     steps = {"block": (ending.block, _("%(name)s is blocked: its users cannot reach it and "
                                       "its links no longer work.")),
@@ -256,6 +354,11 @@ def collaboration_action(client_id: int, action: str):  # type: ignore[no-untype
     if action not in steps:
         abort(404)
     step, message = steps[action]
+    confirms = {"block": BlockForm, "end": EndForm}
+    if action in confirms:
+        form = confirms[action](prefix=action)
+        if not form.validate_on_submit():
+            return _panel(client, **{f"{action}_form": form}, status=422)
     try:
         step(db.session, access.actor(), client)
     except ending.Refused as refusal:

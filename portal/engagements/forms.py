@@ -21,7 +21,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal import clock
 from portal.engagements.models import KINDS, MANUAL_STATUSES, STATUSES
+from portal.engagements.service import NewWork, months_after_year_end
 from portal.validators import after_today
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,8 +99,50 @@ class DecisionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
                             description=_l("Needed when you do not approve: say what should "
                                            "change."))
-    decision = HiddenField(validators=[Length(max=20)])
+    decision = HiddenField(validators=[Length(max=10)])
 
 
 class RenewLinkForm(FlaskForm):
     token = HiddenField(validators=[Length(max=200)])
+
+
+class BulkEngagementForm(EngagementForm):
+    """The same engagement for many clients; its deadline a date, or a number of months
+    after the year's end (the legal terms are put that way: five months for annual
+    accounts)."""
+
+    deadline_rule = RadioField(_l("Deadline"), default="months", choices=[
+        SelectChoice("months", _l("A number of months after the year's end")),
+        SelectChoice("date", _l("On a date")),
+        SelectChoice("none", _l("No deadline yet"))])
+    months = IntegerField(_l("Months after the year's end"), default=5,
+                          validators=[Optional(), NumberRange(min=1, max=24)],
+                          description=_l("E.g. 5: the last day of May of the next year."),
+                          render_kw={"inputmode": "numeric"})
+    deadline = DateField(_l("Deadline date"), validators=[Optional(), after_today])
+
+    def validate_months(self, field: IntegerField) -> None:
+        if self.deadline_rule.data != "months" or field.errors:
+            return
+        if field.data is None:
+            raise ValidationError(_l("Say how many months after the year's end."))
+        if self.year.data and not self.year.errors and \
+                self.deadline_value() <= clock.today():  # type: ignore[operator]
+            raise ValidationError(_l("That is a day gone by: choose more months, or a date."))
+
+    def validate_deadline(self, field: DateField) -> None:
+        if self.deadline_rule.data == "date" and field.data is None and not field.errors:
+            raise ValidationError(_l("Choose the deadline's date."))
+
+    def deadline_value(self) -> date | None:
+        if self.deadline_rule.data == "months" and self.months.data and self.year.data:
+            return months_after_year_end(self.year.data, self.months.data)
+        if self.deadline_rule.data == "date":
+            return self.deadline.data
+        return None
+
+    def work(self) -> NewWork:
+        return NewWork(kind=self.kind.data, year=self.year.data,
+                       title=(self.title.data or "").strip() or None,
+                       deadline=self.deadline_value(),
+                       responsible_id=self.responsible_id.data or None)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from portal import audit
 from portal.accounts.models import StaffUser
 from portal.audit import Actor
+from portal.audit.service import Subject
 from portal.clients.models import Client
+from portal.clients.service import Selection, SelectionChanged, selection_stamp
+from portal.clock import now
 from portal.db import transaction
 from portal.engagements.models import (
     KINDS,
@@ -140,6 +145,123 @@ def responsible_choices(session: Session, practice_id: int) -> list[tuple[int, s
         StaffUser.practice_id == practice_id, StaffUser.active.is_(True))
         .order_by(StaffUser.name)).all()
     return [(0, str(_l("Nobody yet")))] + [(sid, name) for sid, name in staff]
+
+
+# --- the same work for many clients ("jaarrekening 2026 voor deze selectie") ------------
+
+NAMES_SHOWN = 50  # the preview names this many of the clients that get the work
+_CHUNK = 1_000    # rows per INSERT statement
+CREATE, EXISTS, INACTIVE = "create", "exists", "inactive"
+
+
+def months_after_year_end(year: int, months: int) -> date:
+    """The last day of the month that is `months` after 31 December of `year`: 5 after
+    2026 is 31 May 2027, 2 after 2027 is 29 February 2028."""
+    following = year * 12 + 12 + months  # the month after that one, counted in months
+    first_of_following = date(following // 12, following % 12 + 1, 1)
+    return first_of_following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class NewWork:
+    """What each selected client gets: one engagement of this kind and year."""
+
+    kind: str
+    year: int
+    title: str | None = None
+    deadline: date | None = None
+    responsible_id: int | None = None
+
+    def same_work(self) -> list[ColumnElement[bool]]:
+        """A client has this work already with an engagement of the same kind and year;
+        for other work, also of the same title (a VAT return Q1 is not Q2)."""
+        found = [Engagement.kind == self.kind, Engagement.year == self.year]
+        if self.kind == "other":
+            found.append(func.lower(Engagement.title) == (self.title or "").lower())
+        return found
+
+    def key(self) -> tuple[str, ...]:
+        return (self.kind, str(self.year), self.title or "", str(self.deadline or ""),
+                str(self.responsible_id or ""))
+
+
+@dataclass
+class ManyPreview:
+    work: NewWork
+    creating: int
+    existing: int   # have this work already: skipped
+    inactive: int   # blocked or ended: left out
+    names: list[str]  # the first NAMES_SHOWN clients that get it, by name
+    stamp: str      # what the creation checks: the same clients, with the same outcome
+
+    @property
+    def selected(self) -> int:
+        return self.creating + self.existing + self.inactive
+
+    @property
+    def skipped(self) -> int:
+        return self.existing + self.inactive
+
+
+def _outcomes(session: Session, practice_id: int, selection: Selection, work: NewWork, *,
+              lock: bool = False) -> list[tuple[int, str, str]]:
+    """Each selected client's id, name and what creating the work does for it. Two
+    statements whatever the number of clients; with `lock` the clients are locked first,
+    so (on PostgreSQL) the look for existing work sees every transaction before ours."""
+    query = selection.query(practice_id).with_only_columns(Client.id, Client.name,
+                                                           Client.status)
+    clients = session.execute(query.with_for_update(of=Client) if lock else query).all()
+    if not clients:
+        return []
+    has_it = set(session.scalars(select(Engagement.client_id).where(
+        Engagement.practice_id == practice_id, *work.same_work(),
+        Engagement.client_id.in_(selection.query(practice_id).with_only_columns(Client.id)))))
+    return [(cid, name, INACTIVE if status != "active" else EXISTS if cid in has_it
+             else CREATE) for cid, name, status in clients]
+
+
+def _stamp(outcomes: list[tuple[int, str, str]], work: NewWork) -> str:
+    return selection_stamp((cid, outcome, *work.key()) for cid, _name, outcome in outcomes)
+
+
+def preview_many(session: Session, practice_id: int, selection: Selection, work: NewWork
+                 ) -> ManyPreview:
+    """What creating the work for every selected client would do, before it is done: one
+    engagement each, none for a client that has it already (never two of the same kind and
+    year) and none for a blocked or ended client (nothing new starts there)."""
+    outcomes = _outcomes(session, practice_id, selection, work)
+    counts = Counter(outcome for _cid, _name, outcome in outcomes)
+    names = heapq.nsmallest(NAMES_SHOWN, (name for _cid, name, outcome in outcomes
+                                          if outcome == CREATE), key=str.casefold)
+    return ManyPreview(work, counts[CREATE], counts[EXISTS], counts[INACTIVE], names,
+                       _stamp(outcomes, work))
+
+
+def create_many(session: Session, actor: Actor, selection: Selection, work: NewWork,
+                stamp: str) -> tuple[int, int]:
+    """Create the work for exactly the confirmed clients, in one transaction with one audit
+    event each; returns (created, skipped). Raises SelectionChanged, and creates nothing,
+    when the clients or which of them get the work are no longer what was confirmed."""
+    with transaction(session):
+        outcomes = _outcomes(session, actor.practice_id, selection, work, lock=True)
+        if _stamp(outcomes, work) != stamp:
+            raise SelectionChanged()
+        moment = now()
+        rows = [{"practice_id": actor.practice_id, "client_id": cid, "kind": work.kind,
+                 "year": work.year, "title": work.title, "deadline": work.deadline,
+                 "responsible_id": work.responsible_id, "status": "draft",
+                 "created_at": moment, "updated_at": moment}
+                for cid, _name, outcome in outcomes if outcome == CREATE]
+        table = Engagement.__table__
+        made: list[Any] = []
+        for start in range(0, len(rows), _CHUNK):
+            made += session.execute(insert(table).returning(table.c.id, table.c.client_id),
+                                    rows[start:start + _CHUNK]).all()
+        audit.record_many(session, actor, "engagement.created", [
+            (Subject("engagements", eid, cid), {"kind": work.kind, "year": work.year,
+                                                "bulk": True})
+            for eid, cid in made])
+    return len(made), len(outcomes) - len(made)
 
 
 @dataclass

@@ -18,8 +18,8 @@ class KeyFiguresForm(FlaskForm):
     """One text field per line of `service.KEY_LINES` (added below), typed as in the annual
     accounts; amounts are read by `amounts.parse_amount`, Dutch or English."""
 
-    year = HiddenField()
-    action = HiddenField()
+    year = HiddenField(validators=[Length(max=4)])
+    action = HiddenField(validators=[Length(max=20)])
 
 
 for _line in KEY_LINES:
@@ -38,7 +38,7 @@ class MappingForm(FlaskForm):
     """The codes chosen for unmapped accounts come as two lists, `account` and `code`, in
     the same order: account numbers may hold any character, so they are values, not names."""
 
-    action = HiddenField()
+    action = HiddenField(validators=[Length(max=20)])
 
 
 class BlocksForm(FlaskForm):
@@ -64,7 +64,7 @@ class SeriesMappingForm(FlaskForm):
                        description=_l("For example “Till”, “Webshop” or “Bank account”."))
     kind = SelectField(_l("What the amounts are"),
                        choices=[SelectChoice(k, str(v)) for k, v in SERIES_KINDS.items()])
-    action = HiddenField()
+    action = HiddenField(validators=[Length(max=20)])
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         valid = super().validate(extra_validators)

@@ -78,4 +78,4 @@ class AnswerForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     text = TextAreaField(_l("Follow-up question"), validators=[DataRequired(),
                                                                Length(max=5000)])
-    question_id = HiddenField()
+    question_id = HiddenField(validators=[Length(max=20)])

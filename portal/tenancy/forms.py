@@ -12,6 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from portal.tenancy import theme
+from portal.validators import MaxLength
+
+DAY_LIST_MAX = 200  # characters of typed moments
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -31,6 +34,9 @@ class DayListField(StringField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
             return
+        if len(str(valuelist[0])) > DAY_LIST_MAX:  # not read: MaxLength says it is too long
+            self.data = None
+            return
         parts = [p.strip() for p in str(valuelist[0]).replace(";", ",").split(",")]
         try:
             self.data = [int(p) for p in parts if p]
@@ -47,8 +53,9 @@ class DayListField(StringField):
 
 def _color_field(label: Any, description: Any) -> StringField:
     return StringField(label, filters=[_color], description=description,
-                       validators=[Optional(), Regexp(theme.HEX_COLOR.pattern, message=_l(
-                           "Type a colour as # and six hexadecimal digits, e.g. #1d4f7a."))],
+                       validators=[Optional(), MaxLength(7), Regexp(
+                           theme.HEX_COLOR.pattern, message=_l(
+                               "Type a colour as # and six hexadecimal digits, e.g. #1d4f7a."))],
                        render_kw={"placeholder": "#1d4f7a", "autocomplete": "off",
                                   "spellcheck": "false"})
 
@@ -81,7 +88,7 @@ class SettingsForm(FlaskForm):
         description=_l("Your own words for reminder mails; leave empty for ours. You can use "
                        "{client}, {task}, {deadline} and {link}."))
     reminder_days = DayListField(
-        _l("Reminder moments"),
+        _l("Reminder moments"), validators=[MaxLength(DAY_LIST_MAX)],
         description=_l("Days from the deadline: negative before it, positive after it. "
                        "For example -7, -2, 1."),
         render_kw={"inputmode": "text", "autocomplete": "off"})

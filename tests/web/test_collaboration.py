@@ -28,6 +28,8 @@ from portal.notifications.models import ClientTask, OutboxMessage
 NEXT_MONTH = clock.today().month % 12 + 1
 
 STRONG = "zonnebloem fietsbel koffiepot"
+# The ticked boxes that confirm blocking and ending on the collaboration panel.
+BLOCK, END = {"block-confirm": "y"}, {"end-confirm": "y"}
 
 
 @pytest.fixture
@@ -162,12 +164,77 @@ def test_cancelling_an_offer_kills_its_link_at_once(office, app, world, db):
     link = _link(db, "sanne@korst.example")
     with db() as s:
         offer_id = s.scalar(select(Offer.id))
-    office.submit(f"/office/offers/{offer_id}/cancel", page="/office/offers")
+    office.submit(f"/office/offers/{offer_id}/cancel", {"confirm": "y"},
+                  page=f"/office/offers/{offer_id}/cancel")
     response = app.test_client().get(link)
     assert response.status_code == 410
     again = office.submit(f"/office/offers/{offer_id}/send-again", page="/office/offers",
                           follow_redirects=True)
     assert "Only a waiting or expired offer can be sent again." in again.get_data(as_text=True)
+
+
+def test_cancelling_an_offer_asks_first_and_an_unconfirmed_post_changes_nothing(
+        office, app, world, db):
+    _offer(office, client_id=world["korst"].id)
+    link = _link(db, "sanne@korst.example")
+    with db() as s:
+        offer_id = s.scalar(select(Offer.id))
+    listing = office.get("/office/offers").get_data(as_text=True)
+    assert f'href="/office/offers/{offer_id}/cancel"' in listing  # a link to ask, not a POST
+    ask = office.get(f"/office/offers/{offer_id}/cancel")
+    assert ask.status_code == 200
+    assert "Cancel the offer to Bakkerij De Korst?" in ask.get_data(as_text=True)
+    refused = office.submit(f"/office/offers/{offer_id}/cancel",
+                            page=f"/office/offers/{offer_id}/cancel")
+    assert refused.status_code == 422
+    assert "Nothing was cancelled" in refused.get_data(as_text=True)
+    with db() as s:
+        assert s.get(Offer, offer_id).state == "pending"
+    assert app.test_client().get(link).status_code == 200
+    inline = office.get(f"/office/offers/{offer_id}/cancel",
+                        headers={"HX-Request": "true", "HX-Request-Type": "partial",
+                                 "HX-Target": f"td#offer-{offer_id}-actions"})
+    body = inline.get_data(as_text=True)
+    assert "Yes, cancel the offer" in body and "<html" not in body  # just the question
+    done = office.submit(f"/office/offers/{offer_id}/cancel", {"confirm": "y"},
+                         page=f"/office/offers/{offer_id}/cancel", follow_redirects=True)
+    assert "The offer is cancelled" in done.get_data(as_text=True)
+    with db() as s:
+        assert s.get(Offer, offer_id).state == "cancelled"
+
+
+@pytest.mark.parametrize("action, box, status, refusal", [
+    ("block", BLOCK, "blocked", "Nothing was blocked: tick the box to confirm."),
+    ("end", END, "ended", "Nothing has ended: tick the box to confirm."),
+])
+def test_block_and_end_need_their_box_ticked(office, app, make, world, db, action, box,
+                                             status, refusal):
+    company, user = _portal_client(make, world)
+    panel = f"/office/clients/{company.id}/collaboration"
+    page = office.get(panel).get_data(as_text=True)
+    assert f'name="{action}-confirm"' in page and "hx-confirm" not in page
+    refused = office.submit(f"{panel}/{action}", page=panel)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert refusal in text and 'aria-invalid="true"' in text
+    with db() as s:
+        client = s.get(Client, company.id)
+        assert client.status == "active" and client.purge_after is None
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action.like("client.%ed"))) == 0
+    portal = app.test_client()
+    portal.login_client(user.email)
+    assert portal.get(f"/c/{company.id}/").status_code == 200  # still in
+    in_place = {"HX-Request": "true", "HX-Request-Type": "partial",
+                "HX-Target": "div#collaboration_panel"}
+    htmx = office.submit(f"{panel}/{action}", page=panel, headers=in_place)
+    assert htmx.status_code == 422 and refusal in htmx.get_data(as_text=True)
+    assert "<html" not in htmx.get_data(as_text=True)  # the panel alone, swapped in place
+    done = office.submit(f"{panel}/{action}", box, page=panel, headers=in_place,
+                         follow_redirects=True)
+    assert done.status_code == 200 and "<html" not in done.get_data(as_text=True)
+    with db() as s:
+        assert s.get(Client, company.id).status == status
 
 
 @pytest.mark.parametrize("frozen_clock", [(NEXT_MONTH, 15)], indirect=True,
@@ -205,7 +272,7 @@ def test_block_shuts_the_company_out_and_unblock_lets_it_back(office, app, make,
     portal.login_client(user.email)
     assert portal.get(f"/c/{company.id}/").status_code == 200
     panel = f"/office/clients/{company.id}/collaboration"
-    office.submit(f"/office/clients/{company.id}/collaboration/block", page=panel)
+    office.submit(f"/office/clients/{company.id}/collaboration/block", BLOCK, page=panel)
     assert portal.get(f"/c/{company.id}/").status_code == 404
     office.submit(f"/office/clients/{company.id}/collaboration/unblock", page=panel)
     assert portal.get(f"/c/{company.id}/").status_code == 200
@@ -221,7 +288,7 @@ def test_blocking_kills_the_links_of_shared_reports(office, app, make, world, db
         signer = s.scalar(select(Signer).where(Signer.share_id == share.id))
     token = make.link(world["practice"], "approval", signer.email,
                       ("share_signers", signer.id))
-    office.submit(f"/office/clients/{company.id}/collaboration/block",
+    office.submit(f"/office/clients/{company.id}/collaboration/block", BLOCK,
                   page=f"/office/clients/{company.id}/collaboration")
     assert app.test_client().get(f"/l/{token}").status_code == 410
 
@@ -277,6 +344,96 @@ def test_an_export_holds_every_file_with_its_hash(office, app, make, world, db):
     assert "index.html" in archive.namelist() and "approvals.json" in archive.namelist()
 
 
+def _export_zip(office, app, db, company) -> zipfile.ZipFile:  # type: ignore[no-untyped-def]
+    office.submit(f"/office/clients/{company.id}/export",
+                  page=f"/office/clients/{company.id}/collaboration")
+    with app.app_context():
+        assert exports.build_queued(portal_db.session, app.extensions["portal.storage"]) == 1
+    with db() as s:
+        export = s.scalar(select(ClientExport).order_by(ClientExport.id.desc()))
+        assert export.state == "ready", export.error
+    return zipfile.ZipFile(io.BytesIO(office.get(f"/office/exports/{export.id}/download").data))
+
+
+def test_the_export_index_shows_the_clients_data_in_dutch(office, app, make, world, db):
+    from portal.audit import Actor
+    from portal.engagements.models import Signer
+    from portal.insights import service as insights
+    from portal.questionnaires import service as questionnaires
+    from portal.questionnaires.models import Answer, Assignment
+    from portal.tenancy.models import Practice
+
+    company = make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Bakkerij <Oven>")
+    sanne = make.client_user(world["practice"], company, email="sanne@oven.example",
+                             name="Sanne de Boer", locale="nl")  # the client reads Dutch
+    engagement = make.engagement(company, year=2025)
+    version = make.report(engagement, filename="jaarrekening-2025.pdf")
+    share = make.share(version, company, sanne)
+    document = make.document(company, name="bankafschrift maart.csv")
+    actor = Actor(world["practice"].id, "staff", world["anna"].id, world["anna"].email)
+    with app.app_context():
+        session = portal_db.session
+        signer = session.scalar(select(Signer).where(Signer.share_id == share.id))
+        signer.decision, signer.decided_at = "approved", clock.now()
+        signer.decided_by, signer.comment = "sanne@oven.example", "Akkoord <script>x</script>"
+        session.commit()
+        template = questionnaires.create_template(session, actor, "Aangifte IB 2025", None,
+                                                  content={"sections": [{
+            "key": "auto", "title": "Auto van de zaak", "intro": "", "questions": [
+                {"key": "bought", "type": "yes_no", "label": "Heeft u een auto gekocht?",
+                 "required": True},
+                {"key": "price", "type": "amount", "label": "Wat was de aankoopprijs?",
+                 "required": False}]}]})
+        questionnaires.send(session, actor, session.get(Practice, world["practice"].id),
+                            template, [company.id], deadline=None, message=None)
+        assignment = session.scalar(select(Assignment).where(Assignment.client_id == company.id))
+        session.add_all([
+            Answer(assignment_id=assignment.id, question_key="bought", value="yes",
+                   answered_by="Sanne de Boer"),
+            Answer(assignment_id=assignment.id, question_key="price", value="34950.00",
+                   answered_by="Sanne de Boer")])
+        session.commit()
+        check = insights.check_key_figures(
+            {"WOmz": "125000", "WKpr": "40000", "BLim": "30000", "BEiv": "30000"},
+            decimal_comma=False)
+        assert check.ok, check.errors
+        insights.save_key_figures(session, actor, session.get(Engagement, engagement.id),
+                                  2025, check)
+
+    archive = _export_zip(office, app, db, company)
+    page = archive.read("index.html").decode()
+    assert '<html lang="nl">' in page
+    for dutch in ("Rapporten en besluiten", "Documenten", "Vragenlijsten", "Kerncijfers",
+                  "Bestanden en vingerafdrukken", "Jaarrekening 2025", "Goedgekeurd",
+                  "Klantnummer"):
+        assert dutch in page, dutch
+    assert "Bakkerij &lt;Oven&gt;" in page and "<Oven>" not in page  # user text escaped
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script" not in page
+    assert "jaarrekening-2025.pdf" in page and "Sanne de Boer" in page
+    assert "bankafschrift maart.csv" in page
+    assert f'href="documents/2025/{document.id}-bankafschrift%20maart.csv"' in page
+    assert "Heeft u een auto gekocht?" in page and "<td>ja</td>" in page
+    assert "<td>€ 34.950,00</td>" in page  # the amount answered, the Dutch way
+    assert "125.000,00" in page and "Winst-en-verliesrekening" in page
+    assert "http://" not in page and "https://" not in page  # nothing from outside
+    assert "<link" not in page and "src=" not in page
+    # The manifest comes last, and still holds.
+    assert page.rindex('id="files"') > page.rindex('id="key-figures"')
+    manifest = json.loads(archive.read("manifest.json"))
+    files = page[page.index('id="files"'):]
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+        assert entry["sha256"] in files and entry["path"] in files
+
+
+def test_the_export_index_reads_in_english_for_an_english_client(office, app, make, world,
+                                                                   db):
+    company, _user = _portal_client(make, world)  # nobody chose: the practice's English
+    page = _export_zip(office, app, db, company).read("index.html").decode()
+    assert '<html lang="en">' in page and "Reports and decisions" in page
+    assert "No reports." in page and "No key figures." in page
+
+
 def test_staff_who_are_not_admins_cannot_download_exports(client, make, world):
     joost = make.staff(world["practice"], "joost@demo.example", role="staff")
     client.login_staff(joost.email)
@@ -300,7 +457,7 @@ def test_retention_deletes_everything_of_the_client_and_nothing_else(frozen_cloc
     keep, _keeper = _portal_client(make, world, "Blijft B.V.")
     make.report(make.engagement(keep))
     panel = f"/office/clients/{company.id}/collaboration"
-    office.submit(f"/office/clients/{company.id}/collaboration/end", page=panel)
+    office.submit(f"/office/clients/{company.id}/collaboration/end", END, page=panel)
     before = _counts(db)
     store = app.extensions["portal.storage"]
     frozen_clock.advance(days=90, minutes=-1)
@@ -326,7 +483,7 @@ def test_dry_run_lists_what_would_go_and_deletes_nothing(office, app, make, worl
     from portal.cli import cli
 
     company, _user = _portal_client(make, world)
-    office.submit(f"/office/clients/{company.id}/collaboration/end",
+    office.submit(f"/office/clients/{company.id}/collaboration/end", END,
                   page=f"/office/clients/{company.id}/collaboration")
     result = app.test_cli_runner().invoke(cli, ["retention", "--dry-run"])
     assert result.exit_code == 0 and "Online B.V." in result.output

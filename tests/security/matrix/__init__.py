@@ -45,6 +45,49 @@ def client_only() -> dict[str, Any]:
             "other_staff": LOGIN, "other_client": LOGIN}
 
 
+def build_world(make: Any) -> dict[str, Any]:
+    """Two practices, a client company in each, the actors, and what each module arranges."""
+    from portal.clients import tiers
+
+    demo = make.practice("demo", logo=b"\x89PNG", logo_type="image/png", logo_hash="c" * 64)
+    other = make.practice("other")
+    company = make.client(demo, tiers.COLLABORATE_PLUS)
+    other_company = make.client(other, tiers.COLLABORATE_PLUS)
+    world: dict[str, Any] = {
+        "demo": demo,
+        "other": other,
+        "company": company,
+        "other_company": other_company,
+        "users": {
+            "staff": ("staff", make.staff(demo, role="staff"), "demo"),
+            "admin": ("staff", make.staff(demo, role="admin"), "demo"),
+            "client": ("client", make.client_user(demo, company), "demo"),
+            "other_staff": ("staff", make.staff(other, role="admin"), "other"),
+            "other_client": ("client", make.client_user(other, other_company), "other"),
+        },
+    }
+    for module in modules():
+        if hasattr(module, "arrange"):
+            module.arrange(make, world)
+    return world
+
+
+def client_as(app: Any, world: dict[str, Any], actor: str) -> Any:
+    """A test client on demo's host, signed in as `actor` (anonymous: not signed in)."""
+    client = app.test_client()
+    if actor == "anonymous":
+        return client
+    kind, user, slug = world["users"][actor]
+    client.on(f"{slug}.localhost")
+    login = client.login_staff if kind == "staff" else client.login_client
+    assert login(user.email).status_code == 302, f"{actor} could not log in"
+    if slug != "demo":  # replay that practice's cookie on demo's host
+        cookie = client.get_cookie("portal", domain=f"{slug}.localhost").value
+        client = app.test_client()
+        client.set_cookie("portal", cookie, domain="demo.localhost")
+    return client.on("demo.localhost")
+
+
 def modules() -> list[Any]:
     found = []
     for info in pkgutil.iter_modules(__path__):

@@ -13,7 +13,7 @@ def arrange(make, world):  # type: ignore[no-untyped-def]
     prospect = make.client(demo, tiers.STANDARD, name="Prospect B.V.")
     world["prospect"] = prospect
     offer = make._save(Offer(practice_id=demo.id, client_id=prospect.id,
-                             email="prospect@example.nl", contact_name="P", tier="collaborate",
+                             email="prospect@example.nl", contact_name="P", tier="collaborate_plus",
                              payer="practice", expires_at=now() + __import__(
                                  "datetime").timedelta(days=21)))
     world["offer"] = offer
@@ -38,6 +38,12 @@ ROUTES = [
           everyone(OK)),
     Route("collaboration.confirm_offer", "POST", lambda w: f"/offer/{w['offer_link']}",
           everyone(OK), {"password": "short", "repeat": "short"}),
+    # Only in the browser that just confirmed a tier without a portal; anyone else: 404.
+    Route("collaboration.offer_confirmed", "GET", "/offer/confirmed", everyone(404)),
+    Route("collaboration.cancel_offer", "GET",
+          lambda w: f"/office/offers/{w['offer'].id}/cancel", staff_only()),
+    Route("collaboration.cancel_offer", "POST",  # unconfirmed: 422, nothing cancelled
+          lambda w: f"/office/offers/{w['offer'].id}/cancel", staff_only()),
     Route("collaboration.offer_action", "POST",
           lambda w: f"/office/offers/{w['offer'].id}/send-again", staff_only()),
     Route("collaboration.client_panel", "GET",
@@ -62,6 +68,6 @@ ROUTES = [
           lambda w: f"/c/{w['company'].id}/exports/{w['export'].id}", client_only()),
     Route("collaboration.leave", "POST", lambda w: f"/c/{w['company'].id}/leave",
           client_only(), {"password": "not the password"}),
-    Route("collaboration.collaboration_action", "POST",
+    Route("collaboration.collaboration_action", "POST",  # unconfirmed: 422, nothing blocked
           lambda w: f"/office/clients/{w['prospect'].id}/collaboration/block", staff_only()),
 ]
