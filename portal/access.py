@@ -21,7 +21,7 @@ from portal import clock, db
 from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit import Actor
 from portal.clients import tiers
-from portal.clients.models import Client
+from portal.clients.models import Client, ClientImport
 from portal.collaboration.models import ClientExport, Offer
 from portal.engagements.models import Engagement, ReportVersion, Share, Signer
 from portal.notifications.models import OutboxMessage
@@ -170,6 +170,12 @@ def client_for_staff(user: StaffUser, client_id: int) -> Client:
     return _found(
         select(Client).where(Client.id == client_id, Client.practice_id == user.practice_id)
     )
+
+
+def client_import_for_staff(user: StaffUser, import_id: int) -> ClientImport:
+    """An import of clients of the staff user's practice, or 404."""
+    return _found(select(ClientImport).where(ClientImport.id == import_id,
+                                             ClientImport.practice_id == user.practice_id))
 
 
 def membership_for_staff(user: StaffUser, client: Client, membership_id: int) -> Membership:

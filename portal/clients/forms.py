@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
@@ -62,3 +63,26 @@ class ContactForm(FlaskForm):
 class BulkTierForm(FlaskForm):
     # Not "tier": the overview's filter sends a tier of its own along.
     new_tier = SelectField(_l("New tier"), choices=tier_choices)
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("File with clients (CSV or XLSX)"),
+                     validators=[FileRequired(_l("Choose a CSV or XLSX file."))],
+                     render_kw={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd."
+                                          "openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
+class ImportMappingForm(FlaskForm):
+    """The options of the mapping step; the column choices (col_0, col_1, ...) are read by
+    the view, one per column the file has."""
+
+    erase_empty = BooleanField(_l("An empty KvK or VAT cell erases the stored number"))
+    invite = BooleanField(_l("Invite new contact persons by mail (where the tier has the "
+                             "portal)"))
+
+
+class ImportApplyForm(FlaskForm):
+    stamp = HiddenField(validators=[Length(max=64)])
+    mode = RadioField(_l("Refused rows"), default="all", choices=[
+        SelectChoice("all", _l("Import nothing while any row is refused")),
+        SelectChoice("valid", _l("Import the valid rows and leave the refused ones out"))])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import now
@@ -44,6 +45,7 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(200))
     client_number: Mapped[str] = mapped_column(String(40))
     kvk_number: Mapped[str | None] = mapped_column(String(8))
+    vat_number: Mapped[str | None] = mapped_column(String(14))  # "NL" + 9 digits "B" 2 digits
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     tier: Mapped[str] = mapped_column(String(20), default="standard")
@@ -60,3 +62,27 @@ class Client(Base):
 
     def __repr__(self) -> str:
         return f"<Client {self.client_number} {self.name}>"
+
+
+class ClientImport(Base):
+    """A file of clients and contact persons on its way in: uploaded, its columns mapped,
+    previewed, applied. The file is kept only until it is applied (or the sweep removes it);
+    what was done stays in `result`."""
+
+    __tablename__ = "client_imports"
+    __table_args__ = (Index("ix_client_imports_practice", "practice_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # normalised header -> field, as chosen on the mapping step (the next file starts from it)
+    mapping: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="uploaded")  # or "applied"
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    applied_at: Mapped[datetime | None]

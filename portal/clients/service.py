@@ -274,11 +274,12 @@ def add_contact(session: Session, actor: Actor, practice: Any, client: Client, *
         audit.record(session, actor, "client.contact_added", client, email=email,
                      role=membership.role)
         if tiers.has(client, "portal"):
-            _invite(session, practice, client, user)
+            invite(session, practice, client, user)
     return user
 
 
-def _invite(session: Session, practice: Any, client: Client, user: ClientUser) -> None:
+def invite(session: Session, practice: Any, client: Client, user: ClientUser) -> None:
+    """Mail a contact person the way into the portal (or word of another company)."""
     if user.password_hash:
         mail = notifications.Mail(
             to=user.email, to_name=user.name, kind="contact_added", locale=user.locale,

@@ -10,8 +10,17 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import access, clock, db
-from portal.clients import billing, service, tiers
-from portal.clients.forms import BulkTierForm, ClientForm, ContactForm, NewClientForm, TierForm
+from portal.clients import billing, imports, service, tiers
+from portal.clients.forms import (
+    BulkTierForm,
+    ClientForm,
+    ContactForm,
+    ImportApplyForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    NewClientForm,
+    TierForm,
+)
 from portal.clients.models import STATUSES
 from portal.clients.service import ClientFilter, NotAllowed, Selection
 from portal.documents import service as documents
@@ -48,6 +57,26 @@ def index():  # type: ignore[no-untyped-def]
                             request.args.get("page", 1, type=int))
     return render("clients/index.html", page=page, flt=flt, bulk_form=BulkTierForm(),
                   statuses=translated(STATUSES), tier_labels=translated(tiers.LABELS))
+
+
+@bp.get("/office/clients/export.<kind>")
+@access.staff()
+def export(kind: str):  # type: ignore[no-untyped-def]
+    """The clients the overview's filter shows, as CSV or XLSX; it imports back unchanged."""
+    if kind not in ("csv", "xlsx"):
+        abort(404)
+    flt = _filter_from(request.args)
+    header, rows = imports.export_rows(db.session, flt.conditions(current_user.practice_id),
+                                       flt.order())
+    if kind == "csv":
+        response = make_response(imports.export_csv(header, rows))
+        response.mimetype = "text/csv"
+    else:
+        response = make_response(imports.export_xlsx(header, rows))
+        response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    stamp = clock.today().isoformat()
+    response.headers["Content-Disposition"] = f'attachment; filename="clients-{stamp}.{kind}"'
+    return response
 
 
 @bp.route("/office/clients/new", methods=["GET", "POST"])
@@ -288,4 +317,131 @@ def billing_csv():  # type: ignore[no-untyped-def]
     response.headers["Content-Disposition"] = \
         f'attachment; filename="statement-{g.practice.slug}-{statement.month:%Y-%m}' \
         f'{"-" + payer if payer else ""}.csv"'
+    return response
+
+
+# --- import ------------------------------------------------------------------------------
+
+@bp.route("/office/clients/import", methods=["GET", "POST"])
+@access.staff()
+def import_start():  # type: ignore[no-untyped-def]
+    """Step 1: choose the file."""
+    g.nav_section = "clients.index"
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            started = imports.upload(db.session, access.actor(), upload.filename or "",
+                                     upload.read(imports.MAX_BYTES + 1))
+        except imports.ImportRefused as refusal:
+            form.file.errors.append(refusal.message)
+        else:
+            return done("clients.import_mapping", import_id=started.id)
+    return render("clients/import.html", form=form, max_mb=imports.MAX_BYTES // 2**20,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _table_or_gone(started):  # type: ignore[no-untyped-def]
+    if started.state != "uploaded":
+        return None
+    return imports.read(started.data)
+
+
+@bp.route("/office/clients/import/<int:import_id>", methods=["GET", "POST"])
+@access.staff()
+def import_mapping(import_id: int):  # type: ignore[no-untyped-def]
+    """Step 2: which column holds what (guessed); or, once applied, what was done."""
+    g.nav_section = "clients.index"
+    started = access.client_import_for_staff(current_user, import_id)
+    table = _table_or_gone(started)
+    if table is None:
+        return render("clients/import_done.html", started=started)
+    columns = imports.columns_of(started)
+    form = ImportMappingForm(formdata=None, erase_empty=started.options.get("erase_empty"),
+                             invite=started.options.get("invite"))
+    error = None
+    if request.method == "POST":
+        form = ImportMappingForm()
+        columns = {str(i): request.form.get(f"col_{i}", "") for i in range(len(table.header))}
+        columns = {i: f for i, f in columns.items() if f in imports.LABELS}
+        if form.validate_on_submit():
+            try:
+                imports.set_mapping(db.session, started, table.header, columns,
+                                    erase_empty=form.erase_empty.data,
+                                    invite_contacts=form.invite.data)
+            except imports.ImportRefused as refusal:
+                error = refusal.message
+            else:
+                return done("clients.import_preview", import_id=started.id)
+    return render("clients/import_mapping.html", started=started, table=table, form=form,
+                  columns=columns, labels=imports.LABELS, samples=table.rows[:3], error=error,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _preview(started):  # type: ignore[no-untyped-def]
+    prices, extra_user_price = billing.prices_from(current_app.config)
+    return imports.preview(db.session, started, prices, extra_user_price)
+
+
+def _preview_page(started, result, form, status=200):  # type: ignore[no-untyped-def]
+    g.nav_section = "clients.index"
+    return render("clients/import_preview.html", started=started, preview=result, form=form,
+                  labels=imports.LABELS, tier_labels=tiers.LABELS, shown=imports.SHOWN,
+                  status=status)
+
+
+@bp.get("/office/clients/import/<int:import_id>/preview")
+@access.staff()
+def import_preview(import_id: int):  # type: ignore[no-untyped-def]
+    """Step 3: every row as it would come out."""
+    started = access.client_import_for_staff(current_user, import_id)
+    if started.state != "uploaded":
+        return redirect(url_for("clients.import_mapping", import_id=started.id))
+    result = _preview(started)
+    return _preview_page(started, result, ImportApplyForm(formdata=None, stamp=result.stamp))
+
+
+@bp.post("/office/clients/import/<int:import_id>/apply")
+@access.staff()
+def import_apply(import_id: int):  # type: ignore[no-untyped-def]
+    """Step 4: apply exactly what the preview showed."""
+    started = access.client_import_for_staff(current_user, import_id)
+    if started.state != "uploaded":
+        return redirect(url_for("clients.import_mapping", import_id=started.id))
+    form = ImportApplyForm()
+    result = _preview(started)
+    if not form.validate_on_submit():
+        return _preview_page(started, result, form, 422)
+    try:
+        outcome = imports.apply(db.session, access.actor(), g.practice, started, result,
+                                form.stamp.data or "", only_valid=form.mode.data == "valid",
+                                admin=current_user.role == "admin")
+    except imports.PreviewChanged:
+        flash(_("The clients have changed since this preview was made, so nothing was "
+                "imported. Check the preview below and apply again."), "error")
+        return _preview_page(started, result,
+                             ImportApplyForm(formdata=None, stamp=result.stamp), 409)
+    except imports.ImportRefused as refusal:
+        flash(refusal.message, "error")
+        return _preview_page(started, result, form, 422)
+    flash(_("Imported: %(created)d new clients, %(updated)d updated, %(contacts)d contact "
+            "persons added.", created=outcome.created, updated=outcome.updated,
+            contacts=outcome.contacts), "success")
+    return done("clients.import_mapping", import_id=started.id)
+
+
+@bp.get("/office/clients/import/<int:import_id>/refused.csv")
+@access.staff()
+def import_refused(import_id: int):  # type: ignore[no-untyped-def]
+    """The refused rows with line and reason, to correct the file."""
+    started = access.client_import_for_staff(current_user, import_id)
+    if started.state == "applied":
+        rows = (started.result or {}).get("refused_rows", [])
+    else:
+        rows = [[r.line, r.number, r.name, " ".join(r.problems)]
+                for r in _preview(started).rows if r.kind == "refused"]
+    response = make_response(imports.refused_csv(rows))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="import-{started.id}-refused.csv"'
     return response

@@ -8,11 +8,9 @@ can fix the file, and all lines are read even when some are wrong.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,11 +19,9 @@ from typing import Any
 
 from portal.insights import rgs
 from portal.insights.amounts import AmountError, detect_decimal_comma, format_amount, parse_amount
+from portal.tabular import SNIFF_ROWS, decode, normalise_header, roles, sniff
 
 ZERO = Decimal(0)
-DELIMITERS = (";", "\t", ",")
-_HEADER_SEARCH_ROWS = 10
-_SNIFF_ROWS = 25
 
 # Column roles and the header names (normalised: lower case, words only) that mean them.
 ACCOUNT, DESCRIPTION, DEBIT, CREDIT, BALANCE, RGS_CODE = (
@@ -119,37 +115,6 @@ class SeriesResult:
 
 # --- Reading the file ----------------------------------------------------------------------
 
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def normalise_header(name: str) -> str:
-    """`RGS-code`, ` Debet (€) ` -> `rgs code`, `debet`: lower case, accents and signs gone."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"\((?:eur|euro)?\)|\b(?:in\s+)?(?:eur|euro)\b", " ", text)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
-
-def _roles(header: Sequence[str], aliases: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
-    """Role -> column index, the first column whose name is one of the role's aliases."""
-    found: dict[str, int] = {}
-    names = [normalise_header(cell) for cell in header]
-    for role, role_aliases in aliases.items():
-        for alias in role_aliases:  # alias order is preference order
-            if alias in names and names.index(alias) not in found.values():
-                found[role] = names.index(alias)
-                break
-    return found
-
-
 @dataclass
 class _Table:
     reader: Any  # a csv reader positioned after the header; `line_num` is the line read last
@@ -160,33 +125,12 @@ class _Table:
     text: str
 
 
-def _sniff(text: str, aliases: Mapping[str, tuple[str, ...]]) -> tuple[str, int, int]:
-    """(delimiter, header row index, header score) that best explain the first rows."""
-    head = text[:20000].splitlines()[:_SNIFF_ROWS]
-    best: tuple[tuple[int, int, int], str, int] | None = None
-    for delimiter in DELIMITERS:
-        rows = list(csv.reader(head, delimiter=delimiter))
-        header_index, header_score = 0, 0
-        for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-            score = len(_roles(row, aliases))
-            if score > header_score:
-                header_index, header_score = index, score
-        widths = [len(r) for r in rows if any(c.strip() for c in r)]
-        width = max(set(widths), key=widths.count) if widths else 0
-        consistency = widths.count(width) if width > 1 else 0
-        key = (header_score, consistency, -DELIMITERS.index(delimiter))
-        if best is None or key > best[0]:
-            best = (key, delimiter, header_index)
-    assert best is not None
-    return best[1], best[2], best[0][0]
-
-
 def _open(data: bytes, aliases: Mapping[str, tuple[str, ...]], needed: str
           ) -> tuple[_Table | None, LineError | None]:
     text, encoding = decode(data)
     if not text.strip():
         return None, LineError(None, "The file is empty.")
-    delimiter, header_index, score = _sniff(text, aliases)
+    delimiter, header_index, score = sniff(text, aliases)
     if score < 2:
         return None, LineError(None, f"No header row found: the file needs columns like {needed}.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -266,7 +210,7 @@ def parse_trial_balance(data: bytes, *, mapping: Mapping[str, str] | None = None
         result.errors.append(error)  # type: ignore[arg-type]
         return result
     result.delimiter, result.encoding = table.delimiter, table.encoding
-    columns = _roles(table.header, TRIAL_BALANCE_COLUMNS)
+    columns = roles(table.header, TRIAL_BALANCE_COLUMNS)
     two_sided = DEBIT in columns and CREDIT in columns
     if ACCOUNT not in columns or not (two_sided or BALANCE in columns):
         result.errors.append(LineError(table.header_line, (
@@ -430,8 +374,8 @@ def series_header(data: bytes, *, sample_rows: int = 3) -> SeriesHeader:
     text, _encoding = decode(data)
     if not text.strip():
         return SeriesHeader(error=LineError(None, "The file is empty."))
-    delimiter, header_index, score = _sniff(text, SERIES_COLUMNS)
-    rows = [r for r in csv.reader(text[:20000].splitlines()[:_SNIFF_ROWS + sample_rows],
+    delimiter, header_index, score = sniff(text, SERIES_COLUMNS)
+    rows = [r for r in csv.reader(text[:20000].splitlines()[:SNIFF_ROWS + sample_rows],
                                   delimiter=delimiter)]
     if score == 0:  # no name we know: the first row as wide as the table (not a title)
         widths = [len(r) for r in rows if any(c.strip() for c in r)]
@@ -443,12 +387,12 @@ def series_header(data: bytes, *, sample_rows: int = 3) -> SeriesHeader:
         return SeriesHeader(named, error=LineError(None, (
             "The first row needs a name above each column, each name once, and at least two "
             "columns: a date and an amount.")))
-    roles = _roles(header, SERIES_COLUMNS)
+    found = roles(header, SERIES_COLUMNS)
     samples = [r for r in rows[header_index + 1:] if any(c.strip() for c in r)][:sample_rows]
     return SeriesHeader(
         named,
-        header[roles[DATE]] if DATE in roles else None,
-        header[roles[AMOUNT]] if AMOUNT in roles else None,
+        header[found[DATE]] if DATE in found else None,
+        header[found[AMOUNT]] if AMOUNT in found else None,
         samples=samples)
 
 
@@ -472,7 +416,7 @@ def parse_series(data: bytes, *, date_column: str | None = None,
         result.errors.append(error)  # type: ignore[arg-type]
         return result
     result.delimiter, result.encoding = table.delimiter, table.encoding
-    columns = _roles(table.header, aliases)
+    columns = roles(table.header, aliases)
     date_index, amount_index = columns[DATE], columns[AMOUNT]
     result.date_column = table.header[date_index].strip()
     result.amount_column = table.header[amount_index].strip()

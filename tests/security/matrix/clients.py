@@ -1,8 +1,17 @@
+import hashlib
+
+from portal.clients.models import ClientImport
 from tests.security.matrix import Route, everyone, staff_only
+
+IMPORT_FILE = b"Code;Naam\n9001;Matrix B.V.\n"
 
 
 def arrange(make, world):  # type: ignore[no-untyped-def]
     demo = world["demo"]
+    world["client_import"] = make._save(ClientImport(
+        practice_id=demo.id, filename="matrix.csv", data=IMPORT_FILE,
+        sha256=hashlib.sha256(IMPORT_FILE).hexdigest(),
+        options={"columns": {"0": "client_number", "1": "name"}}))
     world["extra_client"] = extra = make.client(demo)
     contact = make.client_user(demo, email="contact@extra.example")
     world["membership"] = make.membership(contact, extra)
@@ -12,8 +21,22 @@ def arrange(make, world):  # type: ignore[no-untyped-def]
                                     ("client_users", invited.id))
 
 
+def _import(w, tail=""):  # type: ignore[no-untyped-def]
+    return f"/office/clients/import/{w['client_import'].id}{tail}"
+
+
 ROUTES = [
     Route("clients.index", "GET", "/office/clients", staff_only()),
+    Route("clients.import_start", "GET", "/office/clients/import", staff_only()),
+    Route("clients.import_start", "POST", "/office/clients/import", staff_only(), {}),
+    Route("clients.import_mapping", "GET", _import, staff_only()),
+    Route("clients.import_mapping", "POST", _import, staff_only(), {"col_0": ""}),
+    Route("clients.import_preview", "GET", lambda w: _import(w, "/preview"), staff_only()),
+    # With a stamp that is not the preview's, both roles get the fresh preview (409).
+    Route("clients.import_apply", "POST", lambda w: _import(w, "/apply"), staff_only(),
+          {"stamp": "0"}),
+    Route("clients.import_refused", "GET", lambda w: _import(w, "/refused.csv"),
+          staff_only()),
     Route("clients.new", "GET", "/office/clients/new", staff_only()),
     Route("clients.new", "POST", "/office/clients/new", staff_only(), {"name": ""}),
     Route("clients.card", "GET", lambda w: f"/office/clients/{w['company'].id}", staff_only()),
