@@ -1,5 +1,5 @@
-"""The bulk figures: a bulk tier change, the reminder sweep, the worker's mails per second
-(the questionnaire figures, measured after these, are in bench/questionnaires.py).
+"""The bulk figures: a bulk tier change, the reminder sweep, the worker's mails per second,
+engagements for every client (the questionnaire figures are in bench/questionnaires.py).
 
 Each runs through the service the application uses (clients.service.bulk_change_tier,
 notifications.reminders.sweep, notifications.worker.Worker) on a seeded database, and
@@ -32,6 +32,8 @@ SWEEP_TASKS = 100_000
 SWEEP_TARGET_S = 5.0
 WORKER_MAILS = 2_000
 WORKER_TARGET_PER_S = 100.0
+BULK_ENGAGEMENT_CLIENTS = 10_000
+BULK_ENGAGEMENT_TARGET_S = 5.0
 
 
 def tier_change(app: Flask, practice_id: int, count: int = TIER_CHANGE_CLIENTS
@@ -40,7 +42,7 @@ def tier_change(app: Flask, practice_id: int, count: int = TIER_CHANGE_CLIENTS
     companies of the known client login, whose questionnaires are measured afterwards."""
     from portal.accounts.models import ClientUser, Membership, StaffUser
     from portal.audit import Actor
-    from portal.clients import service, tiers
+    from portal.clients import billing, service, tiers
     from portal.clients.models import Client
 
     target = tiers.COLLABORATE
@@ -54,11 +56,14 @@ def tier_change(app: Flask, practice_id: int, count: int = TIER_CHANGE_CLIENTS
         ids = tuple(session.scalars(select(Client.id).where(
             Client.practice_id == practice_id, Client.tier != target, Client.id.not_in(known))
             .order_by(Client.id).limit(count)))
+        selection = service.Selection(ids=ids)
+        prices, _extra = billing.prices_from(app.config)
+        stamp = service.bulk_preview(session, practice_id, selection, target, prices).stamp
         session.rollback()
         actor = Actor(practice_id, "staff", admin.id, admin.email, "127.0.0.1", "bench")
         with QueryCounter(db.engine_of(app)) as counter:
             start = time.perf_counter()
-            changed = service.bulk_change_tier(session, actor, service.Selection(ids=ids), target)
+            changed = service.bulk_change_tier(session, actor, selection, target, stamp)
             seconds = time.perf_counter() - start
     return {"clients": changed, "seconds": round(seconds, 3), "queries": counter.count,
             "target": f"< {TIER_CHANGE_TARGET_S:g} s",
@@ -203,3 +208,38 @@ def _wait_for_line(process: subprocess.Popen[str], expected: str, timeout: float
     reader.join(timeout)
     if not found.is_set():
         raise RuntimeError(f"the SMTP sink did not start (exit code {process.poll()})")
+
+
+def bulk_engagements(app: Flask, practice_id: int) -> dict[str, Any]:
+    """The annual accounts of this year for every client of the big practice (10,000): the
+    preview, then the creation of exactly what it showed (engagements.service.create_many).
+    Clients that have them already (the seed gives about a third) or are blocked or ended
+    are skipped; the creation is what the target is about."""
+    from portal.accounts.models import StaffUser
+    from portal.audit import Actor
+    from portal.clients.service import ClientFilter, Selection
+    from portal.engagements import service
+
+    with app.app_context():
+        session = db.session
+        admin = session.scalar(select(StaffUser).where(StaffUser.practice_id == practice_id,
+                                                       StaffUser.email == ADMIN_EMAIL))
+        year = now().year
+        work = service.NewWork("annual_accounts", year,
+                               deadline=service.months_after_year_end(year, 5))
+        selection = Selection(matching=ClientFilter())
+        start = time.perf_counter()
+        preview = service.preview_many(session, practice_id, selection, work)
+        preview_seconds = time.perf_counter() - start
+        session.rollback()
+        actor = Actor(practice_id, "staff", admin.id, admin.email, "127.0.0.1", "bench")
+        with QueryCounter(db.engine_of(app)) as counter:
+            start = time.perf_counter()
+            created, skipped = service.create_many(session, actor, selection, work,
+                                                   preview.stamp)
+            seconds = time.perf_counter() - start
+    return {"clients": preview.selected, "created": created, "skipped": skipped,
+            "preview_seconds": round(preview_seconds, 3), "seconds": round(seconds, 3),
+            "queries": counter.count, "target": f"< {BULK_ENGAGEMENT_TARGET_S:g} s",
+            "passed": preview.selected >= BULK_ENGAGEMENT_CLIENTS and created > 0
+            and created == preview.creating and seconds < BULK_ENGAGEMENT_TARGET_S}

@@ -40,6 +40,7 @@ from bench import (
     bulk,
     databases,
     files,
+    imports,
     insights,
     load,
     machine,
@@ -338,7 +339,9 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
     steps = (("tier_change", lambda: bulk.tier_change(app, practice_id)),
              ("worker", lambda: bulk.worker_mails(config, practice_id)),
              ("reminders", lambda: bulk.reminder_sweeps(app, practice_id)),
-             ("questionnaires", lambda: questionnaires.measure(app, practice_id, HOST)))
+             ("questionnaires", lambda: questionnaires.measure(app, practice_id, HOST)),
+             # last: it adds 5,000 clients to the practice the other figures measure
+             ("client_import", lambda: imports.client_import(app, practice_id)))
     try:
         for key, step in steps:
             try:
