@@ -324,3 +324,32 @@ def test_the_csv_export_is_for_dutch_excel_with_formulas_neutralised(office, mak
                            "Cliënttype", "Betaald door", "Contactpersoon", "E-mailadres"]
     assert rows[1][:8] == ["1001", "'=HYPERLINK(\"x\")", "", "", "Samenwerken Uitgebreid",
                            "het kantoor", "Sanne", "sanne@korst.example"]
+
+
+def _export_of(count: int, start: int = 0) -> bytes:
+    lines = ["Code;Naam;E-mail"] + [f"{n};Bedrijf {n};info{n}@bedrijf.example"
+                                     for n in range(start, start + count)]
+    return "\n".join(lines).encode()
+
+
+def test_the_preview_and_apply_take_the_same_statements_for_3_rows_or_300(
+        app, office, make, practice, count_queries):
+    def statements(count: int, start: int) -> tuple[int, int]:
+        for n in range(start, start + count, 10):  # a tenth of them are here already
+            make.client(practice, tiers.COLLABORATE_PLUS, client_number=str(n), name="Oud")
+        url = _mapping_page(_upload(office, _export_of(count, start)))
+        office.submit(url, {"col_0": "client_number", "col_1": "name",
+                            "col_2": "contact_email"}, page=url)
+        page, previewing = count_queries(lambda: office.get(f"{url}/preview"))
+        body = page.get_data(as_text=True)
+        token = office.csrf_token(f"{url}/preview")
+        done, applying = count_queries(lambda: office.post(
+            f"{url}/apply", data={"csrf_token": token, "stamp": _stamp(body), "mode": "all"}))
+        assert done.status_code == 303
+        return previewing, applying
+
+    small = statements(3, 0)
+    # PostgreSQL takes two more on apply: an advisory lock per audit append (the chain).
+    expected = (5, 20) if app.config["DATABASE_URL"].startswith("postgresql") else (5, 18)
+    assert small == expected
+    assert statements(300, 1000) == small
