@@ -133,9 +133,11 @@ class Factory:
                                email=email, subject=subject)
 
     def client_user(self, practice: Practice, *companies: Client, email: str | None = None,
-                    password: str = PASSWORD, role: str = "owner", **values: Any) -> ClientUser:
+                    password: str | None = PASSWORD, role: str = "owner", **values: Any
+                    ) -> ClientUser:
+        """A contact person; `password=None`: one who never chose a password (never signed in)."""
         with self.app.app_context():
-            hashed = hash_password(password)
+            hashed = hash_password(password) if password else None
         email = email or f"contact{next(_numbers)}@client.example"
         values.setdefault("name", email.split("@")[0].title())
         user = self._save(ClientUser(practice_id=practice.id, email=email, password_hash=hashed,

@@ -86,3 +86,7 @@ class ImportApplyForm(FlaskForm):
     mode = RadioField(_l("Refused rows"), default="all", choices=[
         SelectChoice("all", _l("Import nothing while any row is refused")),
         SelectChoice("valid", _l("Import the valid rows and leave the refused ones out"))])
+
+
+class InviteAllForm(FlaskForm):
+    stamp = HiddenField(validators=[Length(max=64)])

@@ -290,7 +290,7 @@ def invite(session: Session, practice: Any, client: Client, user: ClientUser) ->
                             email=user.email, subject=("client_users", user.id))
         mail = notifications.Mail(
             to=user.email, to_name=user.name, kind="client_invite", locale=user.locale,
-            context={"client_name": client.name,
+            context={"client_name": client.name, "welcome_text": practice.welcome_text,
                      "link": notifications.practice_url(practice, "home.accept_invitation",
                                                         token=token)})
     notifications.enqueue(session, practice, mail)

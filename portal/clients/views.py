@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import access, clock, db
-from portal.clients import billing, imports, service, tiers
+from portal.clients import billing, imports, invitations, service, tiers
 from portal.clients.forms import (
     BulkTierForm,
     ClientForm,
@@ -18,6 +18,7 @@ from portal.clients.forms import (
     ImportApplyForm,
     ImportMappingForm,
     ImportUploadForm,
+    InviteAllForm,
     NewClientForm,
     TierForm,
 )
@@ -445,3 +446,40 @@ def import_refused(import_id: int):  # type: ignore[no-untyped-def]
     response.headers["Content-Disposition"] = \
         f'attachment; filename="import-{started.id}-refused.csv"'
     return response
+
+
+# --- invitations -------------------------------------------------------------------------
+
+def _invitations_page(form=None, status=200):  # type: ignore[no-untyped-def]
+    g.nav_section = "clients.index"
+    found = invitations.preview(db.session, current_user.practice_id)
+    page = invitations.standing(db.session, current_user.practice_id,
+                                request.args.get("page", 1, type=int))
+    return render("clients/invitations.html", preview=found, page=page,
+                  form=form or InviteAllForm(formdata=None, stamp=found.stamp),
+                  shown=invitations.NAMES_SHOWN, status=status)
+
+
+@bp.get("/office/clients/invitations")
+@access.staff()
+def invitations_page():  # type: ignore[no-untyped-def]
+    """Who of the portal clients has signed in, and inviting everyone who has not."""
+    return _invitations_page()
+
+
+@bp.post("/office/clients/invitations")
+@access.staff()
+def invite_all():  # type: ignore[no-untyped-def]
+    form = InviteAllForm()
+    if not form.validate_on_submit():
+        return _invitations_page(form, 422)
+    try:
+        sent = invitations.invite_all(db.session, access.actor(), g.practice,
+                                      form.stamp.data or "")
+    except NotAllowed:
+        flash(_("Someone signed in or was invited meanwhile, so nothing was sent. Check the "
+                "list below and send again."), "error")
+        return _invitations_page(status=409)
+    flash(ngettext("%(num)d invitation is on its way.", "%(num)d invitations are on their way.",
+                   sent), "success")
+    return done("clients.invitations_page")
