@@ -211,10 +211,10 @@ def _wait_for_line(process: subprocess.Popen[str], expected: str, timeout: float
 
 
 def bulk_engagements(app: Flask, practice_id: int) -> dict[str, Any]:
-    """The annual accounts of this year for every client of the big practice (10,000): the
-    preview, then the creation of exactly what it showed (engagements.service.create_many).
-    Clients that have them already (the seed gives about a third) or are blocked or ended
-    are skipped; the creation is what the target is about."""
+    """Annual accounts for every client of the big practice (10,000): the preview, then the
+    creation of exactly what it showed (engagements.service.create_many), timed. The year
+    is one the seed has no engagements of, so every active client gets one; blocked and
+    ended clients are left out."""
     from portal.accounts.models import StaffUser
     from portal.audit import Actor
     from portal.clients.service import ClientFilter, Selection
@@ -224,7 +224,7 @@ def bulk_engagements(app: Flask, practice_id: int) -> dict[str, Any]:
         session = db.session
         admin = session.scalar(select(StaffUser).where(StaffUser.practice_id == practice_id,
                                                        StaffUser.email == ADMIN_EMAIL))
-        year = now().year
+        year = now().year + 1
         work = service.NewWork("annual_accounts", year,
                                deadline=service.months_after_year_end(year, 5))
         selection = Selection(matching=ClientFilter())

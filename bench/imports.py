@@ -60,3 +60,74 @@ def client_import(app: Flask, practice_id: int, count: int = IMPORT_CLIENTS) -> 
             "apply_s": round(done - checked, 3), "seconds": round(seconds, 3),
             "queries": counter.count, "target": f"< {IMPORT_TARGET_S:g} s",
             "passed": outcome.created == count and seconds < IMPORT_TARGET_S}
+
+
+BULK_REPORTS = 300
+BULK_REPORT_KB = 200
+BULK_REPORTS_TARGET_S = 30.0
+BULK_REPORTS_TARGET_MB = 100
+
+
+def bulk_reports(app: Flask, practice_id: int, count: int = BULK_REPORTS) -> dict[str, Any]:
+    """300 PDFs of 200 KB for 300 clients' annual accounts: staged, matched, stored and
+    shared for approval (mails through the outbox), with Python's memory peak above idle."""
+    import io
+    import tracemalloc
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from portal.accounts.models import ClientUser, Membership, StaffUser
+    from portal.audit import Actor
+    from portal.clients import tiers
+    from portal.clients.models import Client
+    from portal.clock import now
+    from portal.documents import files
+    from portal.engagements import bulk_reports as service
+    from portal.engagements.models import Engagement
+    from portal.tenancy.models import Practice
+
+    year = 2031  # a year nobody has engagements for yet
+    with app.app_context():
+        session = db.session
+        admin = session.scalar(select(StaffUser).where(StaffUser.practice_id == practice_id,
+                                                       StaffUser.email == ADMIN_EMAIL))
+        chosen = session.execute(
+            select(Client.id, Client.client_number)
+            .join(Membership, Membership.client_id == Client.id)
+            .join(ClientUser, ClientUser.id == Membership.client_user_id)
+            .where(Client.practice_id == practice_id, Client.status == "active",
+                   Client.client_number.not_like("IMP%"),  # the import figure's clients
+                   Client.tier.in_([t for t in tiers.TIERS if tiers.has(t, "share_reports")]))
+            .group_by(Client.id, Client.client_number).order_by(Client.id).limit(count)).all()
+        session.execute(insert(Engagement), [
+            {"practice_id": practice_id, "client_id": cid, "kind": "annual_accounts",
+             "year": year, "status": "in_preparation"} for cid, _n in chosen])
+        session.commit()
+        practice = session.get(Practice, practice_id)
+        actor = Actor(practice_id, "staff", admin.id, admin.email, "127.0.0.1", "bench")
+        padding = b"0" * (BULK_REPORT_KB * 1024)
+        uploads = [(f"{number} Jaarrekening {year}.pdf",
+                    io.BytesIO(b"%PDF-1.4\n%" + number.encode() + b"\n" + padding + b"%%EOF\n"))
+                   for _cid, number in chosen]
+        tracemalloc.start()
+        with QueryCounter(db.engine_of(app)) as counter:
+            start = time.perf_counter()
+            batch = service.stage(session, actor, files.storage(), kind="annual_accounts",
+                                  year=year, pattern=service.DEFAULT_PATTERN, files=uploads,
+                                  max_bytes=50 * 1024 * 1024)
+            staged = time.perf_counter()
+            found = service.preview(session, batch)
+            outcome = service.apply(session, actor, practice, batch, found, found.stamp,
+                                    share="approval", deadline=now() + timedelta(days=14),
+                                    message=None)
+            seconds = time.perf_counter() - start
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    peak_mb = peak / 2**20
+    return {"files": len(uploads), "stored": outcome.stored, "shared": outcome.shared,
+            "stage_s": round(staged - start, 3), "seconds": round(seconds, 3),
+            "peak_mb": round(peak_mb, 1), "queries": counter.count,
+            "target": f"< {BULK_REPORTS_TARGET_S:g} s, < {BULK_REPORTS_TARGET_MB} MB",
+            "passed": outcome.shared == len(uploads) and seconds < BULK_REPORTS_TARGET_S
+            and peak_mb < BULK_REPORTS_TARGET_MB}

@@ -150,6 +150,7 @@ def _bulk(results: dict[str, Any]) -> list[str]:
          "median < 20 ms"),
         ("  part of 150 questions: statements", "questionnaires", _big_section_cell,
          "same after answers"),
+        ("bulk engagements, 10,000 clients", "engagements", _engagements_cell, "< 5 s"),
         ("import 5,000 clients, 7,500 contacts", "client_import", _tier_cell, "< 10 s"),
     )
     for label, key, cell, target in rows:
@@ -180,6 +181,10 @@ def _seconds_and_mails(part: str) -> Callable[[dict[str, Any]], str]:
         s = f[part]
         return f"{s['seconds']:.2f} s {_verdict(s['passed'])} {s['mails']:,} mails"
     return cell
+
+
+def _engagements_cell(f: dict[str, Any]) -> str:
+    return f"{f['seconds']:.2f} s {_verdict(f['passed'])} {f['created']:,} new"
 
 
 def _worker_cell(f: dict[str, Any]) -> str:

@@ -340,6 +340,8 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
              ("worker", lambda: bulk.worker_mails(config, practice_id)),
              ("reminders", lambda: bulk.reminder_sweeps(app, practice_id)),
              ("questionnaires", lambda: questionnaires.measure(app, practice_id, HOST)),
+             # after the others, before the import: on the big practice's 10,000 clients
+             ("engagements", lambda: bulk.bulk_engagements(app, practice_id)),
              # last: it adds 5,000 clients to the practice the other figures measure
              ("client_import", lambda: imports.client_import(app, practice_id)))
     try:

@@ -23,7 +23,13 @@ from portal.audit import Actor
 from portal.clients import tiers
 from portal.clients.models import Client, ClientImport
 from portal.collaboration.models import ClientExport, Offer
-from portal.engagements.models import Engagement, ReportVersion, Share, Signer
+from portal.engagements.models import (
+    BulkReportBatch,
+    Engagement,
+    ReportVersion,
+    Share,
+    Signer,
+)
 from portal.notifications.models import OutboxMessage
 from portal.questionnaires.models import (
     Assignment,
@@ -170,6 +176,12 @@ def client_for_staff(user: StaffUser, client_id: int) -> Client:
     return _found(
         select(Client).where(Client.id == client_id, Client.practice_id == user.practice_id)
     )
+
+
+def report_batch_for_staff(user: StaffUser, batch_id: int) -> BulkReportBatch:
+    """PDFs dropped at once by staff of this practice, or 404."""
+    return _found(select(BulkReportBatch).where(BulkReportBatch.id == batch_id,
+                                                BulkReportBatch.practice_id == user.practice_id))
 
 
 def client_import_for_staff(user: StaffUser, import_id: int) -> ClientImport:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, ValidationError
+from wtforms import Field, ValidationError, validators
 from wtforms.validators import Length, StopValidation
 
 from portal import clock
@@ -39,3 +40,19 @@ class MaxLength(Length):
         message = self.message or field.ngettext(*_TOO_LONG, self.max)
         raise StopValidation(message % {"min": self.min, "max": self.max,
                                          "length": len(text)})
+
+
+class NumberRange(validators.NumberRange):
+    """WTForms' NumberRange, also for a whole number too big for a float ("9" * 400): WTForms
+    asks math.isnan of it, which overflows. Such a number is judged as infinity."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        try:
+            super().__call__(form, field)
+        except OverflowError:
+            typed = field.data
+            field.data = math.inf if typed > 0 else -math.inf
+            try:
+                super().__call__(form, field)
+            finally:
+                field.data = typed

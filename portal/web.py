@@ -88,6 +88,15 @@ def link_error_page(reason: str, **context: Any) -> Response:
     return render("accounts/link_error.html", reason=reason, status=status, **context)
 
 
+def arg_int(value: str) -> int:
+    """`request.args.get(name, type=arg_int)`: a number an integer column can be compared
+    with. A bigger one is left out like "abc" is, instead of overflowing in the query."""
+    number = int(value)
+    if not -2**31 <= number < 2**31:
+        raise ValueError(value)
+    return number
+
+
 def this_page() -> str:
     """This request's path and query string, to come back to (after signing in, changing
     the language). A query string that is not UTF-8 (only a hand-made request sends one)

@@ -8,9 +8,10 @@ from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from portal.audit.service import EventFilter
+from portal.validators import NumberRange
 
 
 def _strip(value: str | None) -> str | None:
@@ -28,7 +29,8 @@ class EventFilterForm(FlaskForm):
     actor = StringField(_l("Done by"), filters=[_strip], validators=[Length(max=254)],
                         description=_l("Part of the e-mail address."),
                         render_kw={"autocomplete": "off", "spellcheck": "false"})
-    client = IntegerField(_l("Client id"), validators=[Optional(), NumberRange(min=1)],
+    client = IntegerField(_l("Client id"),  # an id: an INTEGER column holds no more
+                          validators=[Optional(), NumberRange(min=1, max=2**31 - 1)],
                           render_kw={"inputmode": "numeric"})
     since = DateField(_l("From date"), validators=[Optional()])
     until = DateField(_l("Up to and including"), validators=[Optional()])

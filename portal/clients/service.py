@@ -18,7 +18,7 @@ from portal.accounts.models import ClientUser, Membership
 from portal.audit import Actor
 from portal.audit.service import Subject
 from portal.clients import tiers
-from portal.clients.models import Client
+from portal.clients.models import STATUSES, Client
 from portal.clock import now
 from portal.db import ContainsText, transaction
 from portal.paging import PAGE_SIZE, Page, clamp
@@ -61,6 +61,15 @@ class ClientFilter:
         if self.status:
             found.append(Client.status == self.status)
         return found
+
+    @classmethod
+    def from_args(cls, args: Any) -> ClientFilter:
+        """The filter in a query string or form (the overview's search, tier, status and
+        order; anything else is ignored)."""
+        status = args.get("status")
+        return cls(q=args.get("q", "")[:100], tier=args.get("tier") or None,
+                   status=status if status in STATUSES else None,
+                   sort=args.get("sort", "name"), descending=args.get("desc") == "1")
 
     def order(self) -> list[Any]:
         column = SORTS.get(self.sort, Client.name)
@@ -158,6 +167,17 @@ class Selection:
 
     ids: tuple[int, ...] = ()
     matching: ClientFilter | None = None
+
+    @classmethod
+    def from_form(cls, form: Any) -> Selection | None:
+        """The overview's selection as its form posts it: "all that match" with the filter,
+        or the ticked clients; None when nothing is chosen."""
+        if form.get("all_matching") == "1":
+            return cls(matching=ClientFilter.from_args(form))
+        # Row ids only: ASCII digits that fit an INTEGER column (not "²", not 10,000 digits).
+        ids = tuple(int(v) for v in form.getlist("client_id")
+                    if v.isascii() and v.isdigit() and int(v[:12]) < 2**31)
+        return cls(ids=ids) if ids else None
 
     def query(self, practice_id: int) -> Select[Any]:
         if self.matching is not None:

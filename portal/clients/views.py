@@ -44,16 +44,10 @@ def office_home():  # type: ignore[no-untyped-def]
                   tier_counts=[(t, tiers.LABELS[t], n) for t, n in counts.items()])
 
 
-def _filter_from(args) -> ClientFilter:  # type: ignore[no-untyped-def]
-    return ClientFilter(q=args.get("q", "")[:100], tier=args.get("tier") or None,
-                        status=args.get("status") if args.get("status") in STATUSES else None,
-                        sort=args.get("sort", "name"), descending=args.get("desc") == "1")
-
-
 @bp.get("/office/clients")
 @access.staff()
 def index():  # type: ignore[no-untyped-def]
-    flt = _filter_from(request.args)
+    flt = ClientFilter.from_args(request.args)
     page = service.overview(db.session, current_user.practice_id, flt,
                             request.args.get("page", 1, type=int))
     return render("clients/index.html", page=page, flt=flt, bulk_form=BulkTierForm(),
@@ -66,7 +60,7 @@ def export(kind: str):  # type: ignore[no-untyped-def]
     """The clients the overview's filter shows, as CSV or XLSX; it imports back unchanged."""
     if kind not in ("csv", "xlsx"):
         abort(404)
-    flt = _filter_from(request.args)
+    flt = ClientFilter.from_args(request.args)
     header, rows = imports.export_rows(db.session, flt.conditions(current_user.practice_id),
                                        flt.order())
     if kind == "csv":
@@ -229,24 +223,16 @@ def create_engagement(client_id: int):  # type: ignore[no-untyped-def]
 
 # --- bulk change ------------------------------------------------------------------------
 
-def _selection_from(form) -> Selection | None:  # type: ignore[no-untyped-def]
-    if form.get("all_matching") == "1":
-        return Selection(matching=_filter_from(form))
-    # Row ids only: ASCII digits that fit in 64 bits (not "²", not 10,000 digits).
-    ids = tuple(int(v) for v in form.getlist("client_id")
-                if v.isascii() and v.isdigit() and len(v) <= 18)
-    return Selection(ids=ids) if ids else None
-
-
 @bp.post("/office/clients/bulk")
 @access.staff()
 def bulk_preview():  # type: ignore[no-untyped-def]
     g.nav_section = "clients.index"
     form = BulkTierForm()
-    selection = _selection_from(request.form)
+    selection = Selection.from_form(request.form)
     if not form.validate_on_submit() or selection is None:
         flash(_("Tick one or more clients, or all that match, and choose a tier."), "error")
-        return redirect(url_for("clients.index", **_filter_from(request.form).args()), 303)
+        return redirect(url_for("clients.index",
+                                **ClientFilter.from_args(request.form).args()), 303)
     prices, _extra = billing.prices_from(current_app.config)
     preview = service.bulk_preview(db.session, current_user.practice_id, selection,
                                    form.new_tier.data, prices)
@@ -258,7 +244,7 @@ def bulk_preview():  # type: ignore[no-untyped-def]
 @access.staff()
 def bulk_apply():  # type: ignore[no-untyped-def]
     form = BulkTierForm()
-    selection = _selection_from(request.form)
+    selection = Selection.from_form(request.form)
     if not form.validate_on_submit() or selection is None:
         abort(400)
     try:

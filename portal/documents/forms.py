@@ -16,10 +16,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.documents.filetypes import ACCEPT_ATTRIBUTE
+from portal.validators import NumberRange
 
 NONE = 0  # "no engagement", "no request"
 

@@ -27,7 +27,7 @@ from portal.clients import tiers
 from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
-from portal.documents.storage import EmptyFile, Storage, TooLarge
+from portal.documents.storage import EmptyFile, Storage, StoredFile, TooLarge
 from portal.engagements.models import Engagement, ReportVersion, Share, Signer
 from portal.notifications import tasks
 from portal.notifications.reminders import DueTask
@@ -61,6 +61,18 @@ def upload_report(session: Session, actor: Actor, store: Storage, engagement: En
                   stream: BinaryIO, filename: str, max_bytes: int) -> ReportVersion:
     """Store a PDF as the engagement's next report version. A version uploaded while a
     share is open ends that share: the client decides on the newest report only."""
+    stored = store_pdf(store, stream, max_bytes)
+    try:
+        version = add_version(session, actor, engagement, stored.key, sha256=stored.sha256,
+                              size=stored.size, filename=filename)
+    except Exception:
+        store.delete(stored.key)  # nothing half-stored: no row, so no file either
+        raise
+    return version
+
+
+def store_pdf(store: Storage, stream: BinaryIO, max_bytes: int) -> StoredFile:
+    """Store an upload that is a PDF; ApprovalError (and nothing stored) if it is not."""
     try:
         stored = store.put(stream, max_bytes=max_bytes)
     except TooLarge:
@@ -70,26 +82,30 @@ def upload_report(session: Session, actor: Actor, store: Storage, engagement: En
     if stored.mime != PDF or not _starts_like_pdf(store, stored.key):
         store.delete(stored.key)
         raise ApprovalError("not_pdf")
-    try:
-        with transaction(session):
-            number = (session.scalar(select(func.max(ReportVersion.number)).where(
-                ReportVersion.engagement_id == engagement.id)) or 0) + 1
-            version = ReportVersion(
-                practice_id=engagement.practice_id, engagement_id=engagement.id,
-                number=number, storage_key=stored.key, sha256=stored.sha256,
-                size=stored.size, filename=_display_name(filename),
-                uploaded_by_id=actor.id if actor.type == "staff" else None)
-            session.add(version)
-            session.flush()
-            for share in _open_shares(session, engagement.id):
-                _close(session, share, "superseded")
-            if engagement.status == "draft":
-                engagement.status = "in_preparation"
-            audit.record(session, actor, "report.uploaded", engagement, version=number,
-                         sha256=stored.sha256, size=stored.size)
-    except Exception:
-        store.delete(stored.key)  # nothing half-stored: no row, so no file either
-        raise
+    return stored
+
+
+def add_version(session: Session, actor: Actor, engagement: Engagement, key: str, *,
+                sha256: str, size: int, filename: str) -> ReportVersion:
+    """Record a stored PDF as the engagement's next report version (in the caller's unit of
+    work when there is one). An open share of an older version ends: the client decides on
+    the newest report only."""
+    with transaction(session):
+        number = (session.scalar(select(func.max(ReportVersion.number)).where(
+            ReportVersion.engagement_id == engagement.id)) or 0) + 1
+        version = ReportVersion(
+            practice_id=engagement.practice_id, engagement_id=engagement.id,
+            number=number, storage_key=key, sha256=sha256, size=size,
+            filename=_display_name(filename),
+            uploaded_by_id=actor.id if actor.type == "staff" else None)
+        session.add(version)
+        session.flush()
+        for share in _open_shares(session, engagement.id):
+            _close(session, share, "superseded")
+        if engagement.status == "draft":
+            engagement.status = "in_preparation"
+        audit.record(session, actor, "report.uploaded", engagement, version=number,
+                     sha256=sha256, size=size)
     return version
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     HiddenField,
@@ -18,13 +18,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import clock
 from portal.engagements.models import KINDS, MANUAL_STATUSES, STATUSES
 from portal.engagements.service import NewWork, months_after_year_end
-from portal.validators import after_today
+from portal.validators import NumberRange, after_today
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -116,23 +116,34 @@ class BulkEngagementForm(EngagementForm):
         SelectChoice("date", _l("On a date")),
         SelectChoice("none", _l("No deadline yet"))])
     months = IntegerField(_l("Months after the year's end"), default=5,
-                          validators=[Optional(), NumberRange(min=1, max=24)],
+                          validators=[Optional()],
                           description=_l("E.g. 5: the last day of May of the next year."),
                           render_kw={"inputmode": "numeric"})
-    deadline = DateField(_l("Deadline date"), validators=[Optional(), after_today])
+    deadline = DateField(_l("Deadline date"), validators=[Optional()])
 
+    # Only the rule chosen counts: a value left in the other field is no error.
     def validate_months(self, field: IntegerField) -> None:
-        if self.deadline_rule.data != "months" or field.errors:
+        if self.deadline_rule.data != "months" or field.data is None:  # not a number
             return
-        if field.data is None:
-            raise ValidationError(_l("Say how many months after the year's end."))
+        if not 1 <= field.data <= 24:
+            raise ValidationError(_l("Choose from 1 to 24 months."))
         if self.year.data and not self.year.errors and \
                 self.deadline_value() <= clock.today():  # type: ignore[operator]
             raise ValidationError(_l("That is a day gone by: choose more months, or a date."))
 
     def validate_deadline(self, field: DateField) -> None:
-        if self.deadline_rule.data == "date" and field.data is None and not field.errors:
-            raise ValidationError(_l("Choose the deadline's date."))
+        if self.deadline_rule.data == "date":
+            after_today(self, field)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        needed = {"months": (self.months, _l("Say how many months after the year's end.")),
+                  "date": (self.deadline, _l("Choose the deadline's date."))}
+        field, message = needed.get(self.deadline_rule.data, (None, None))
+        if field is not None and field.data is None and not field.errors:
+            field.errors.append(message)
+            valid = False
+        return valid
 
     def deadline_value(self) -> date | None:
         if self.deadline_rule.data == "months" and self.months.data and self.year.data:
@@ -146,3 +157,46 @@ class BulkEngagementForm(EngagementForm):
                        title=(self.title.data or "").strip() or None,
                        deadline=self.deadline_value(),
                        responsible_id=self.responsible_id.data or None)
+
+
+class BulkReportsForm(FlaskForm):
+    """Step 1 of bulk reports: the files, and which engagements they are for."""
+
+    reports = MultipleFileField(_l("Reports (PDF)"),
+                                render_kw={"accept": "application/pdf,.pdf"})
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KINDS.items()])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000,
+                                                                             max=2100)],
+                        render_kw={"inputmode": "numeric"})
+    pattern = StringField(_l("Where the client number is in the file name"),
+                          default=r"(\d+)", validators=[InputRequired(), Length(max=200)],
+                          description=_l("A regular expression; the part in brackets is the "
+                                         "client number or KvK number. The default takes the "
+                                         "first number in the name, as in "
+                                         "“1001 Jaarrekening 2026.pdf”."))
+
+    def validate_reports(self, field: MultipleFileField) -> None:
+        if not [f for f in field.data or [] if getattr(f, "filename", "")]:
+            raise ValidationError(_l("Choose one or more PDF files."))
+
+
+class BulkShareForm(FlaskForm):
+    """Step 2: store the matched reports, and share them if asked."""
+
+    stamp = HiddenField(validators=[Length(max=64)])
+    share = RadioField(_l("After storing"), default="approval", choices=[
+        SelectChoice("approval", _l("share each for approval with the client's contact "
+                                    "persons")),
+        SelectChoice("view", _l("share each for viewing")),
+        SelectChoice("none", _l("do not share yet"))])
+    deadline = DateField(_l("Approve before"), validators=[Optional(), after_today])
+    message = TextAreaField(_l("Message in the mail"), validators=[Optional(), Length(max=2000)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        # Not an inline validator: Optional() ends the field's checks when it is empty.
+        if self.share.data == "approval" and not self.deadline.data \
+                and not self.deadline.errors:
+            self.deadline.errors = [_l("An approval needs a deadline.")]
+            return False
+        return valid

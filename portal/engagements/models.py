@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
@@ -178,3 +178,40 @@ class Signer(Base):
     statement: Mapped[str | None] = mapped_column(Text)
 
     share: Mapped[Share] = relationship(back_populates="signers", lazy="raise")
+
+
+class BulkReportBatch(Base):
+    """PDFs dropped at once for a season's engagements (say the annual accounts 2026),
+    each matched to its engagement by the number in its file name, stored on confirmation
+    as that engagement's next report version and, if asked, shared."""
+
+    __tablename__ = "bulk_report_batches"
+    __table_args__ = (Index("ix_bulk_report_batches_practice", "practice_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    pattern: Mapped[str] = mapped_column(String(200))  # how the number is found in a name
+    state: Mapped[str] = mapped_column(String(10), default="staged")  # or "applied"
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the summary, once applied
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    applied_at: Mapped[datetime | None]
+
+
+class BulkReportFile(Base):
+    """One dropped file, stored while it waits (its storage_key keeps the orphan sweep off
+    it); the row goes when its report version is made or the batch is abandoned."""
+
+    __tablename__ = "bulk_report_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("bulk_report_batches.id",
+                                                     ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str | None] = mapped_column(String(64))  # None: refused on arrival
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[str | None] = mapped_column(String(20))  # not_pdf, empty, too_large

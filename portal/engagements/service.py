@@ -180,6 +180,13 @@ class NewWork:
             found.append(func.lower(Engagement.title) == (self.title or "").lower())
         return found
 
+    @property
+    def label(self) -> str:
+        """As the engagements will be called (see Engagement.label)."""
+        if self.kind == "other" and self.title:
+            return f"{self.title} {self.year}"
+        return f"{KINDS[self.kind]} {self.year}"
+
     def key(self) -> tuple[str, ...]:
         return (self.kind, str(self.year), self.title or "", str(self.deadline or ""),
                 str(self.responsible_id or ""))

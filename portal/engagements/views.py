@@ -11,10 +11,16 @@ from portal import access, clock, db
 from portal.accounts import links
 from portal.clients import service as clients_service
 from portal.clients import tiers
+from portal.clients.models import STATUSES as CLIENT_STATUSES
 from portal.clients.models import Client
+from portal.clients.service import ClientFilter, Selection, SelectionChanged
 from portal.documents import files
 from portal.engagements import approvals, service
+from portal.engagements import bulk_reports as bulk_reports_service
 from portal.engagements.forms import (
+    BulkEngagementForm,
+    BulkReportsForm,
+    BulkShareForm,
     DecisionForm,
     EngagementUpdateForm,
     RenewLinkForm,
@@ -34,7 +40,7 @@ from portal.engagements.service import EngagementFilter, NotAllowed
 from portal.i18n import translated
 from portal.security import limiter
 from portal.tenancy import hosts
-from portal.web import done, link_error_page, render
+from portal.web import arg_int, done, link_error_page, render
 
 bp = Blueprint("engagements", __name__)
 
@@ -43,9 +49,9 @@ def _filter_from(args) -> EngagementFilter:  # type: ignore[no-untyped-def]
     return EngagementFilter(
         status=args.get("status") if args.get("status") in STATUSES else None,
         kind=args.get("kind") if args.get("kind") in KINDS else None,
-        year=args.get("year", type=int),
+        year=args.get("year", type=arg_int),
         tier=args.get("tier") if args.get("tier") in tiers.TIERS else None,
-        responsible=args.get("responsible", type=int),
+        responsible=args.get("responsible", type=arg_int),
         overdue=args.get("overdue") == "1",
     )
 
@@ -104,6 +110,110 @@ def update(engagement_id: int):  # type: ignore[no-untyped-def]
     if changed:
         flash(_("The engagement has been saved."), "success")
     return done("engagements.detail", engagement_id=engagement.id)
+
+
+# --- the same engagement for many clients ---------------------------------------------
+
+def _client_selection(values) -> Selection | None:  # type: ignore[no-untyped-def]
+    """The clients overview's selection: ticked clients, or all that match its filter."""
+    selection = Selection.from_form(values)
+    if selection is None or selection.matching is not None:
+        return selection
+    ids = tuple(i for i in selection.ids if i < 2**31)  # ids are INTEGER columns
+    return Selection(ids=ids) if ids else None
+
+
+def _selection_args(selection: Selection) -> dict[str, object]:
+    if selection.matching is not None:
+        return {"all_matching": "1", **selection.matching.args()}
+    return {"client_id": list(selection.ids)}
+
+
+def _bulk_form() -> BulkEngagementForm:
+    form = BulkEngagementForm()
+    form.responsible_id.choices = service.responsible_choices(db.session,
+                                                              current_user.practice_id)
+    return form
+
+
+def _bulk_page(form, selection, *, status=200, preview=None):  # type: ignore[no-untyped-def]
+    """The form, or (with `preview`) what it would do and the button that does it."""
+    g.nav_section = "engagements.index"
+    template = "engagements/bulk_preview.html" if preview else "engagements/bulk_new.html"
+    selection_error = None
+    if selection is None:
+        selection_error = _("Tick one or more clients on the clients overview, or choose "
+                            "all clients that match.")
+    elif status == 422 and not form.errors:
+        selection_error = _("No client matches this selection.")
+    return render(template, form=form, selection=selection, preview=preview,
+                  selection_args=_selection_args(selection) if selection else {},
+                  selection_error=selection_error, kinds=KINDS,
+                  client_statuses=translated(CLIENT_STATUSES),
+                  tier_labels=translated(tiers.LABELS), status=status)
+
+
+@bp.post("/office/engagements/bulk/selection")
+@access.staff()
+def bulk_select():  # type: ignore[no-untyped-def]
+    """From the clients overview's selection to the form, by post/redirect/get."""
+    selection = _client_selection(request.form)
+    if selection is None:
+        flash(_("Tick one or more clients, or all that match."), "error")
+        return redirect(url_for("clients.index", **ClientFilter.from_args(request.form).args()),
+                        303)
+    return redirect(url_for("engagements.bulk_new", **_selection_args(selection)), 303)
+
+
+@bp.get("/office/engagements/bulk")
+@access.staff()
+def bulk_new():  # type: ignore[no-untyped-def]
+    selection = _client_selection(request.args) or Selection(
+        matching=ClientFilter.from_args(request.args))
+    form = BulkEngagementForm(formdata=None, year=clock.today().year - 1)
+    form.responsible_id.choices = service.responsible_choices(db.session,
+                                                              current_user.practice_id)
+    return _bulk_page(form, selection)
+
+
+@bp.post("/office/engagements/bulk")
+@access.staff()
+def bulk_preview():  # type: ignore[no-untyped-def]
+    form = _bulk_form()
+    selection = _client_selection(request.form)
+    if request.form.get("change") == "1":  # back from the preview, with what was chosen
+        return _bulk_page(form, selection)
+    if not form.validate_on_submit() or selection is None:
+        return _bulk_page(form, selection, status=422)
+    preview = service.preview_many(db.session, current_user.practice_id, selection,
+                                   form.work())
+    if not preview.selected:
+        return _bulk_page(form, selection, status=422)
+    return _bulk_page(form, selection, preview=preview)
+
+
+@bp.post("/office/engagements/bulk/apply")
+@access.staff()
+def bulk_apply():  # type: ignore[no-untyped-def]
+    form = _bulk_form()
+    selection = _client_selection(request.form)
+    if not form.validate_on_submit() or selection is None:
+        return _bulk_page(form, selection, status=422)
+    work = form.work()
+    try:
+        created, skipped = service.create_many(db.session, access.actor(), selection, work,
+                                               request.form.get("stamp", ""))
+    except SelectionChanged:
+        flash(_("The selection has changed since you checked it (a client was added, or "
+                "given this engagement, meanwhile). Nothing has been created yet: check the "
+                "figures below and confirm again."), "error")
+        preview = service.preview_many(db.session, current_user.practice_id, selection,
+                                       work)
+        return _bulk_page(form, selection, preview=preview, status=409)
+    flash(ngettext("%(num)d engagement created, %(skipped)d skipped.",
+                   "%(num)d engagements created, %(skipped)d skipped.", created,
+                   skipped=skipped), "success")
+    return done("engagements.index", kind=work.kind, year=work.year)
 
 
 # --- reports and sharing (staff) -----------------------------------------------------
@@ -394,3 +504,83 @@ def portal_decide(client_id: int, share_id: int):  # type: ignore[no-untyped-def
                                 client_user_id=current_user.id)
     return _decide(signer, found, engagement, client, decider, "engagements.portal_task",
                    {"client_id": client.id, "share_id": found.id}, portal=True)
+
+
+# --- reports in bulk (staff) ---------------------------------------------------------------
+
+@bp.route("/office/reports/bulk", methods=["GET", "POST"])
+@access.staff()
+def bulk_reports():  # type: ignore[no-untyped-def]
+    """Step 1: drop the season's PDFs and say which engagements they are for."""
+    g.nav_section = "engagements.index"
+    form = BulkReportsForm()
+    if request.method == "GET":
+        form = BulkReportsForm(formdata=None, year=clock.today().year - 1)
+    elif form.validate_on_submit():
+        uploads = [(f.filename or "report.pdf", f.stream) for f in form.reports.data
+                   if getattr(f, "filename", "")]
+        try:
+            batch = bulk_reports_service.stage(
+                db.session, access.actor(), files.storage(), kind=form.kind.data,
+                year=form.year.data, pattern=form.pattern.data, files=uploads,
+                max_bytes=current_app.config["REPORT_MAX_MB"] * 1024 * 1024)
+        except bulk_reports_service.BadPattern as refusal:
+            form.pattern.errors.append(refusal.message)
+        except bulk_reports_service.BulkRefused as refusal:
+            form.reports.errors.append(refusal.message)
+        else:
+            return done("engagements.bulk_reports_preview", batch_id=batch.id)
+    return render("engagements/bulk_reports.html", form=form,
+                  max_files=bulk_reports_service.MAX_FILES,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _bulk_reports_page(batch, form, status=200):  # type: ignore[no-untyped-def]
+    g.nav_section = "engagements.index"
+    found = bulk_reports_service.preview(db.session, batch)
+    if form is None:
+        form = BulkShareForm(formdata=None, stamp=found.stamp)
+    return render("engagements/bulk_reports_preview.html", batch=batch, preview=found,
+                  form=form, kinds=KINDS, shown=bulk_reports_service.SHOWN, status=status)
+
+
+@bp.get("/office/reports/bulk/<int:batch_id>")
+@access.staff()
+def bulk_reports_preview(batch_id: int):  # type: ignore[no-untyped-def]
+    """Step 2: each file with its engagement, or why it has none; then store (and share)."""
+    batch = access.report_batch_for_staff(current_user, batch_id)
+    return _bulk_reports_page(batch, None)
+
+
+@bp.post("/office/reports/bulk/<int:batch_id>")
+@access.staff()
+def bulk_reports_apply(batch_id: int):  # type: ignore[no-untyped-def]
+    batch = access.report_batch_for_staff(current_user, batch_id)
+    form = BulkShareForm()
+    if batch.state != "staged":
+        return redirect(url_for("engagements.bulk_reports_preview", batch_id=batch.id), 303)
+    if not form.validate_on_submit():
+        return _bulk_reports_page(batch, form, 422)
+    found = bulk_reports_service.preview(db.session, batch)
+    share = None if form.share.data == "none" else form.share.data
+    try:
+        outcome = bulk_reports_service.apply(
+            db.session, access.actor(), g.practice, batch, found, form.stamp.data or "",
+            share=share, deadline=clock.end_of_day(form.deadline.data)
+            if share == "approval" and form.deadline.data else None,
+            message=(form.message.data or "").strip() or None)
+    except approvals.ApprovalError as refusal:
+        if refusal.reason == "changed":
+            flash(_("The engagements or reports changed since this page was made, so nothing "
+                    "was stored. Check the list and confirm again."), "error")
+            return _bulk_reports_page(batch, None, 409)
+        form.deadline.errors.append(_refusal(refusal))
+        return _bulk_reports_page(batch, form, 422)
+    except bulk_reports_service.BulkRefused as refusal:
+        flash(refusal.message, "error")
+        return _bulk_reports_page(batch, form, 422)
+    for key in outcome.unused_files:  # files that matched nothing go once it is done
+        files.storage().delete(key)
+    flash(_("%(stored)d reports stored, %(shared)d shared.", stored=outcome.stored,
+            shared=outcome.shared), "success")
+    return done("engagements.bulk_reports_preview", batch_id=batch.id)

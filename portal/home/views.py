@@ -15,7 +15,7 @@ from portal.clients.service import NotAllowed
 from portal.engagements.models import KINDS
 from portal.home import service
 from portal.home.forms import ChoosePasswordForm
-from portal.web import done, link_error_page, render
+from portal.web import arg_int, done, link_error_page, render
 
 bp = Blueprint("home", __name__)
 
@@ -63,7 +63,7 @@ def company(client_id: int):  # type: ignore[no-untyped-def]
 @access.client_user
 def history(client_id: int):  # type: ignore[no-untyped-def]
     client = _company(client_id)
-    flt = service.HistoryFilter(year=request.args.get("year", type=int),
+    flt = service.HistoryFilter(year=request.args.get("year", type=arg_int),
                                 kind=request.args.get("kind") if request.args.get("kind")
                                 in KINDS else None)
     page, years, documents = service.history(db.session, client, flt,

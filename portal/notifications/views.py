@@ -13,7 +13,7 @@ from flask_login import current_user
 from portal import access, db
 from portal.notifications import service
 from portal.notifications.transport import mail_folder
-from portal.web import done, render
+from portal.web import arg_int, done, render
 
 bp = Blueprint("notifications", __name__)
 PAGE_SIZE = 50
@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 @bp.get("/office/mail")
 @access.staff(role="admin")
 def office_mail():  # type: ignore[no-untyped-def]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=arg_int), 1)
     messages, total = service.problems(db.session, current_user.practice_id, limit=PAGE_SIZE,
                                        offset=(page - 1) * PAGE_SIZE)
     return render("notifications/office_mail.html", messages=messages, total=total, page=page,

@@ -35,7 +35,7 @@ from portal.questionnaires.models import (
     TemplateVersion,
 )
 from portal.questionnaires.service import Refused
-from portal.web import done, render
+from portal.web import arg_int, done, render
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -273,7 +273,7 @@ def batch(batch_id: int):  # type: ignore[no-untyped-def]
     g.nav_section = "questionnaires.index"
     state = request.args.get("state") if request.args.get("state") in ASSIGNMENT_STATES \
         else None
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=arg_int)
     overview, total = service.batch_overview(db.session, found, state=state, page=page)
     return render("questionnaires/batch.html", batch=found, overview=overview, total=total,
                   state=state, page=page, states=ASSIGNMENT_STATES)

@@ -56,6 +56,11 @@ def test_templates_contain_no_inline_scripts_or_styles():
         if path.parts[1] == "mail":
             continue  # mail HTML needs inline styles; no CSP applies in a mail client
         text = path.read_text()
+        if path.name == "export_index.html":
+            # The index inside a client's export ZIP is opened from disk, years later, with
+            # nothing beside it: its style must be in the file. It has no script at all.
+            assert "<script" not in text and not re.search(r"\son[a-z]+=\"", text)
+            continue
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or "<style" in text \
                 or re.search(r"\sstyle=\"", text) or re.search(r"\son[a-z]+=\"", text):
             offenders.append(str(path))
