@@ -152,6 +152,8 @@ def _bulk(results: dict[str, Any]) -> list[str]:
          "same after answers"),
         ("bulk engagements, 10,000 clients", "engagements", _engagements_cell, "< 5 s"),
         ("import 5,000 clients, 7,500 contacts", "client_import", _tier_cell, "< 10 s"),
+        ("300 PDFs of 200 KB stored and shared", "bulk_reports", _reports_cell,
+         "< 30 s, < 100 MB"),
     )
     for label, key, cell, target in rows:
         line = f"{label:<38}"
@@ -169,6 +171,10 @@ def _bulk(results: dict[str, Any]) -> list[str]:
 
 def _verdict(passed: bool | None) -> str:
     return "PASS" if passed else "FAIL"
+
+
+def _reports_cell(f: dict[str, Any]) -> str:
+    return f"{f['seconds']:.1f} s {f['peak_mb']:.0f} MB {_verdict(f['passed'])}"
 
 
 def _tier_cell(f: dict[str, Any]) -> str:

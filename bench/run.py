@@ -343,7 +343,8 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
              # after the others, before the import: on the big practice's 10,000 clients
              ("engagements", lambda: bulk.bulk_engagements(app, practice_id)),
              # last: it adds 5,000 clients to the practice the other figures measure
-             ("client_import", lambda: imports.client_import(app, practice_id)))
+             ("client_import", lambda: imports.client_import(app, practice_id)),
+             ("bulk_reports", lambda: imports.bulk_reports(app, practice_id)))
     try:
         for key, step in steps:
             try:
