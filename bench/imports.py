@@ -118,16 +118,18 @@ def bulk_reports(app: Flask, practice_id: int, count: int = BULK_REPORTS) -> dic
                                   max_bytes=50 * 1024 * 1024)
             staged = time.perf_counter()
             found = service.preview(session, batch)
-            outcome = service.apply(session, actor, practice, batch, found, found.stamp,
-                                    share="approval", deadline=now() + timedelta(days=14),
-                                    message=None)
+            service.confirm(session, actor, practice, files.storage(), batch, found,
+                            found.stamp, share="approval", deadline=now() + timedelta(days=14),
+                            message=None)
+            service.run_queued(session, files.storage())  # what the worker's sweep does
             seconds = time.perf_counter() - start
+            result = session.get(type(batch), batch.id, populate_existing=True).result or {}
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     peak_mb = peak / 2**20
-    return {"files": len(uploads), "stored": outcome.stored, "shared": outcome.shared,
+    return {"files": len(uploads), "stored": result["stored"], "shared": result["shared"],
             "stage_s": round(staged - start, 3), "seconds": round(seconds, 3),
             "peak_mb": round(peak_mb, 1), "queries": counter.count,
             "target": f"< {BULK_REPORTS_TARGET_S:g} s, < {BULK_REPORTS_TARGET_MB} MB",
-            "passed": outcome.shared == len(uploads) and seconds < BULK_REPORTS_TARGET_S
+            "passed": result["shared"] == len(uploads) and seconds < BULK_REPORTS_TARGET_S
             and peak_mb < BULK_REPORTS_TARGET_MB}

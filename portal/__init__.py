@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.documents import files
     from portal.documents import service as documents
     from portal.documents.views import bp as documents_bp
-    from portal.engagements import approvals
+    from portal.engagements import approvals, bulk_reports
     from portal.engagements.views import bp as engagements_bp
     from portal.home.views import bp as home_bp
     from portal.insights import charts
@@ -68,6 +68,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reminders.register(app, offers.TASK_KIND, offers.compose_reminders)
     worker.register_sweep(app, "offer expiry", offers.expire)
     worker.register_sweep(app, "exports", lambda s: exports.build_queued(s, files.storage()))
+    worker.register_sweep(app, "reports in bulk",
+                          lambda s: bulk_reports.run_queued(s, files.storage()))
     worker.register_sweep(app, "retention", lambda s: retention.sweep(s, files.storage()))
     worker.register_sweep(app, "database statistics", db.refresh_statistics)
     worker.register_sweep(app, "audit log checks", audit.check_due)

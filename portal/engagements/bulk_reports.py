@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import ClientUser, Membership
@@ -233,20 +233,24 @@ def _signers(session: Session, client_ids: set[int]) -> dict[int, list[approvals
     return found
 
 
+INLINE_LIMIT = 20  # more matched files than this are stored by the worker, with progress
+CHUNK = 25         # files per transaction in the worker: progress shows between them
+
+
 @dataclass
 class BulkOutcome:
     stored: int
     shared: int
     not_shared: int  # stored, but the client has nobody to share with or no digital sharing
-    unused_files: list[str]  # stored keys of the files that matched nothing, to delete
 
 
-def apply(session: Session, actor: Actor, practice: Any, batch: BulkReportBatch,
-          found: BulkPreview, stamp: str, *, share: str | None,
-          deadline: datetime | None, message: str | None) -> BulkOutcome:
+def confirm(session: Session, actor: Actor, practice: Any, store: Storage,
+            batch: BulkReportBatch, found: BulkPreview, stamp: str, *, share: str | None,
+            deadline: datetime | None, message: str | None) -> BulkOutcome | None:
     """Store every matched file as its engagement's next report version and, with `share`
-    ("approval" or "view"), share it with the client's contact persons; all in one
-    transaction, audited per engagement as single uploads and shares are."""
+    ("approval" or "view"), share it with the client's contact persons, audited per
+    engagement as single uploads and shares are. A few files are done at once (the
+    outcome); more are queued for the worker (None), which shows its progress."""
     if batch.state != "staged":
         raise BulkRefused(_("These reports have been stored already."))
     if found.stamp != stamp:
@@ -256,33 +260,82 @@ def apply(session: Session, actor: Actor, practice: Any, batch: BulkReportBatch,
     matched = [m for m in found.matches if m.outcome == "matched"]
     if not matched:
         raise BulkRefused(_("No file matched an engagement: nothing to store."))
+    inline = len(matched) <= INLINE_LIMIT
     with transaction(session):
-        files = {f.id: f for f in session.scalars(select(BulkReportFile).where(
-            BulkReportFile.batch_id == batch.id))}
-        engagements = {e.id: e for e in session.scalars(select(Engagement).where(
-            Engagement.id.in_([m.engagement_id for m in matched])))}
-        clients = {c.id: c for c in session.scalars(select(Client).where(
-            Client.id.in_({e.client_id for e in engagements.values()})))}
-        shared = not_shared = 0
-        for m in matched:
-            f, engagement = files[m.file_id], engagements[m.engagement_id or 0]
-            approvals.add_version(session, actor, engagement, f.storage_key or "",
-                                  sha256=f.sha256 or "", size=f.size, filename=f.filename)
-            if share is None:
-                continue
-            if not (m.shares and m.signers):
-                not_shared += 1
-                continue
-            approvals.share_report(session, actor, practice, engagement,
-                                   clients[engagement.client_id], mode=share,
-                                   signers=m.signers, deadline=deadline, message=message)
-            shared += 1
-        # The versions now hold the stored files; the rest are the batch's to remove.
-        leftovers = [f.storage_key for f in files.values()
-                     if f.storage_key and f.id not in {m.file_id for m in matched}]
+        batch.state = "running" if inline else "queued"
+        batch.result = {
+            "share": share, "deadline": deadline.isoformat() if deadline else None,
+            "message": message, "actor": [actor.type, actor.id, actor.label],
+            "total": len(matched), "stored": 0, "shared": 0, "not_shared": 0,
+            "left_out": [[m.filename, m.reason] for m in found.matches
+                         if m.outcome != "matched"]}
+    if not inline:
+        return None
+    run(session, store, practice, batch)
+    result = batch.result or {}
+    return BulkOutcome(result["stored"], result["shared"], result["not_shared"])
+
+
+def run(session: Session, store: Storage, practice: Any, batch: BulkReportBatch) -> int:
+    """Carry out a confirmed batch a chunk of files per transaction, its progress in the
+    batch's result; then remove the files that matched nothing. Returns the files stored."""
+    job = dict(batch.result or {})
+    actor = Actor(batch.practice_id, *job["actor"])
+    deadline = datetime.fromisoformat(job["deadline"]) if job["deadline"] else None
+    matched = [m for m in preview(session, batch).matches if m.outcome == "matched"]
+    for start in range(0, len(matched), CHUNK):
+        chunk = matched[start:start + CHUNK]
+        with transaction(session):
+            files = {f.id: f for f in session.scalars(select(BulkReportFile).where(
+                BulkReportFile.id.in_([m.file_id for m in chunk])))}
+            engagements = {e.id: e for e in session.scalars(select(Engagement).where(
+                Engagement.id.in_([m.engagement_id for m in chunk])))}
+            clients = {c.id: c for c in session.scalars(select(Client).where(
+                Client.id.in_({e.client_id for e in engagements.values()})))}
+            for m in chunk:
+                f, engagement = files[m.file_id], engagements[m.engagement_id or 0]
+                approvals.add_version(session, actor, engagement, f.storage_key or "",
+                                      sha256=f.sha256 or "", size=f.size, filename=f.filename)
+                job["stored"] += 1
+                if job["share"] is None:
+                    continue
+                if not (m.shares and m.signers):
+                    job["not_shared"] += 1
+                    continue
+                approvals.share_report(session, actor, practice, engagement,
+                                       clients[engagement.client_id], mode=job["share"],
+                                       signers=m.signers, deadline=deadline,
+                                       message=job["message"])
+                job["shared"] += 1
+            # the versions hold these files now
+            session.execute(delete(BulkReportFile).where(
+                BulkReportFile.id.in_(list(files))))
+            batch.result = dict(job)
+    with transaction(session):
+        unused = [key for key in session.scalars(select(BulkReportFile.storage_key).where(
+            BulkReportFile.batch_id == batch.id)) if key]
         session.execute(delete(BulkReportFile).where(BulkReportFile.batch_id == batch.id))
         batch.state, batch.applied_at = "applied", now()
-        batch.result = {"stored": len(matched), "shared": shared, "not_shared": not_shared,
-                        "left_out": [[m.filename, m.reason] for m in found.matches
-                                     if m.outcome != "matched"]}
-    return BulkOutcome(len(matched), shared, not_shared, leftovers)
+    for key in unused:  # after the commit: a file is never gone while a row points to it
+        store.delete(key)
+    return job["stored"]
+
+
+def run_queued(session: Session, store: Storage) -> int:
+    """Worker sweep: carry out confirmed batches, each claimed by one worker."""
+    from portal.tenancy.models import Practice
+
+    done = 0
+    for batch_id in list(session.scalars(select(BulkReportBatch.id).where(
+            BulkReportBatch.state == "queued").order_by(BulkReportBatch.id))):
+        with transaction(session):
+            claimed = session.execute(update(BulkReportBatch).where(
+                BulkReportBatch.id == batch_id, BulkReportBatch.state == "queued")
+                .values(state="running").execution_options(synchronize_session=False))
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            continue
+        batch = session.get(BulkReportBatch, batch_id, populate_existing=True)
+        if batch is None:
+            continue
+        done += run(session, store, session.get(Practice, batch.practice_id), batch)
+    return done

@@ -537,8 +537,9 @@ def bulk_reports():  # type: ignore[no-untyped-def]
 
 def _bulk_reports_page(batch, form, status=200):  # type: ignore[no-untyped-def]
     g.nav_section = "engagements.index"
-    found = bulk_reports_service.preview(db.session, batch)
-    if form is None:
+    found = bulk_reports_service.preview(db.session, batch) if batch.state == "staged" \
+        else None
+    if form is None and found is not None:
         form = BulkShareForm(formdata=None, stamp=found.stamp)
     return render("engagements/bulk_reports_preview.html", batch=batch, preview=found,
                   form=form, kinds=KINDS, shown=bulk_reports_service.SHOWN, status=status)
@@ -564,9 +565,10 @@ def bulk_reports_apply(batch_id: int):  # type: ignore[no-untyped-def]
     found = bulk_reports_service.preview(db.session, batch)
     share = None if form.share.data == "none" else form.share.data
     try:
-        outcome = bulk_reports_service.apply(
-            db.session, access.actor(), g.practice, batch, found, form.stamp.data or "",
-            share=share, deadline=clock.end_of_day(form.deadline.data)
+        outcome = bulk_reports_service.confirm(
+            db.session, access.actor(), g.practice, files.storage(), batch, found,
+            form.stamp.data or "", share=share,
+            deadline=clock.end_of_day(form.deadline.data)
             if share == "approval" and form.deadline.data else None,
             message=(form.message.data or "").strip() or None)
     except approvals.ApprovalError as refusal:
@@ -579,8 +581,8 @@ def bulk_reports_apply(batch_id: int):  # type: ignore[no-untyped-def]
     except bulk_reports_service.BulkRefused as refusal:
         flash(refusal.message, "error")
         return _bulk_reports_page(batch, form, 422)
-    for key in outcome.unused_files:  # files that matched nothing go once it is done
-        files.storage().delete(key)
+    if outcome is None:  # the worker does it; the page shows how far it is
+        return done("engagements.bulk_reports_preview", batch_id=batch.id)
     flash(_("%(stored)d reports stored, %(shared)d shared.", stored=outcome.stored,
             shared=outcome.shared), "success")
     return done("engagements.bulk_reports_preview", batch_id=batch.id)

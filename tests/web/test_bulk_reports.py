@@ -165,3 +165,35 @@ def test_another_practices_batch_is_not_found(office, make, app, season):
     theirs.login_staff(make.staff(other, "olga@other.example").email)
     dropped = _drop(theirs, [(_pdf("x"), "1001.pdf")])
     assert office.get(dropped.headers["Location"]).status_code == 404
+
+
+def test_many_reports_are_stored_by_the_worker_with_progress_on_the_page(app, office, make,
+                                                                        practice, db):
+    from portal.engagements import bulk_reports
+    from portal.notifications.worker import Worker
+
+    count = bulk_reports.INLINE_LIMIT + 5
+    for n in range(count):
+        company = make.client(practice, tiers.COLLABORATE, client_number=str(2000 + n))
+        make.client_user(practice, company, email=f"info{n}@klant.example")
+        make.engagement(company, kind="annual_accounts", year=YEAR)
+    dropped = _drop(office, [(_pdf(str(n)), f"{2000 + n}.pdf") for n in range(count)])
+    url = dropped.headers["Location"]
+    page = office.get(url).get_data(as_text=True)
+    done = office.submit(url, {"stamp": _stamp(page), "share": "view"}, page=url)
+    assert done.status_code == 303
+    waiting = office.get(url).get_data(as_text=True)
+    assert "Waiting for the worker to start" in waiting and "reload it" in waiting
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(ReportVersion)) == 0
+
+    Worker(app).run_pass()
+    fragment = office.get(url, headers={"HX-Request": "true", "HX-Target": "div#bulk_progress"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="bulk_progress">')
+    assert f"Done: {count} reports stored, {count} shared." in body
+    summary = office.get(url).get_data(as_text=True)
+    assert _count(summary, "Stored as the next report version") == count
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(Share)) == count
+        assert s.scalar(select(func.count()).select_from(BulkReportFile)) == 0
