@@ -28,7 +28,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import ClientUser, StaffUser
 from portal.security import limiter
-from portal.web import done, link_error_page, render
+from portal.web import arg_int, done, link_error_page, render
 
 bp = Blueprint("accounts", __name__)
 
@@ -119,7 +119,7 @@ def _refuse(form: FlaskForm, errors: dict[str, str]) -> None:
 def _staff_page(status: int = 200, invite_form: InviteStaffForm | None = None,
                 problem: str | None = None):  # type: ignore[no-untyped-def]
     staff = service.staff_page(db.session, current_user.practice_id,
-                               page=request.args.get("page", 1, type=int))
+                               page=request.args.get("page", 1, type=arg_int))
     return render("accounts/staff.html", status=status, staff=staff, problem=problem,
                   invite_form=invite_form or InviteStaffForm(formdata=None))
 

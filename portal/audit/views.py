@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal import access, db
 from portal.audit import service
 from portal.audit.forms import EventFilterForm
-from portal.web import done, htmx_target, render
+from portal.web import arg_int, done, htmx_target, render
 
 bp = Blueprint("audit", __name__)
 RESULTS = "audit_results"  # the block (and element id) that live filtering swaps
@@ -27,7 +27,7 @@ def events():  # type: ignore[no-untyped-def]
     form = EventFilterForm(formdata=request.args)
     valid = form.validate()
     page = service.events(db.session, current_user.practice_id, form.event_filter(),
-                          page=request.args.get("page", 1, type=int))
+                          page=request.args.get("page", 1, type=arg_int))
     # The latest check of the chain, not the chain: the worker reads the whole log.
     return render("audit/events.html", form=form, args=form.args(), events=page,
                   check=check, broken=service.broken_event(db.session, check),

@@ -29,7 +29,7 @@ from portal.engagements import service as engagements
 from portal.engagements.forms import EngagementForm
 from portal.engagements.models import STATUSES as ENGAGEMENT_STATUSES
 from portal.i18n import translated
-from portal.web import done, render
+from portal.web import arg_int, done, render
 
 bp = Blueprint("clients", __name__)
 
@@ -49,7 +49,7 @@ def office_home():  # type: ignore[no-untyped-def]
 def index():  # type: ignore[no-untyped-def]
     flt = ClientFilter.from_args(request.args)
     page = service.overview(db.session, current_user.practice_id, flt,
-                            request.args.get("page", 1, type=int))
+                            request.args.get("page", 1, type=arg_int))
     return render("clients/index.html", page=page, flt=flt, bulk_form=BulkTierForm(),
                   statuses=translated(STATUSES), tier_labels=translated(tiers.LABELS))
 
@@ -440,7 +440,7 @@ def _invitations_page(form=None, status=200):  # type: ignore[no-untyped-def]
     g.nav_section = "clients.index"
     found = invitations.preview(db.session, current_user.practice_id)
     page = invitations.standing(db.session, current_user.practice_id,
-                                request.args.get("page", 1, type=int))
+                                request.args.get("page", 1, type=arg_int))
     return render("clients/invitations.html", preview=found, page=page,
                   form=form or InviteAllForm(formdata=None, stamp=found.stamp),
                   shown=invitations.NAMES_SHOWN, status=status)

@@ -29,7 +29,7 @@ from portal.collaboration.forms import (
 from portal.collaboration.models import EXPORT_STATES, OFFER_STATES
 from portal.documents import files
 from portal.tenancy import hosts
-from portal.web import done, is_htmx, link_error_page, render
+from portal.web import arg_int, done, is_htmx, link_error_page, render
 
 bp = Blueprint("collaboration", __name__)
 
@@ -44,7 +44,7 @@ CARRIED = ("client_id", "name", "client_number", "kvk_number", "contact_name", "
 @access.staff()
 def offer_list():  # type: ignore[no-untyped-def]
     state = request.args.get("state") if request.args.get("state") in OFFER_STATES else None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=arg_int), 1)
     rows, total = offers.offers(db.session, current_user.practice_id, state, page)
     return render("collaboration/offers.html", rows=rows, total=total, page=page, state=state,
                   states=OFFER_STATES, tier_labels=tiers.LABELS, payers=PAYERS)

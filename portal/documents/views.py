@@ -21,7 +21,7 @@ from portal.documents.forms import NONE, ClientUploadForm, DocumentForm, Request
 from portal.documents.models import DIRECTIONS, FROM_CLIENT, REQUEST_STATES
 from portal.documents.service import DocumentError, Incoming
 from portal.engagements import service as engagements
-from portal.web import done, error_response, render
+from portal.web import arg_int, done, error_response, render
 
 bp = Blueprint("documents", __name__)
 MB = 1024 * 1024
@@ -114,13 +114,13 @@ def _choices(form: Any, client: Any, requests: list[Any]) -> list[Any]:
 def _portal_page(client, form=None, status=200):  # type: ignore[no-untyped-def]
     requests = service.open_requests(db.session, client)
     if form is None:
-        wanted = request.args.get("request", type=int)
+        wanted = request.args.get("request", type=arg_int)
         form = ClientUploadForm(formdata=None, request_id=wanted if wanted in {
             r.id for r in requests} else NONE)
     _choices(form, client, requests)
     view = service.folders(db.session, client, viewer_id=current_user.id,
-                           year=request.args.get("year", type=int),
-                           page=request.args.get("page", 1, type=int))
+                           year=request.args.get("year", type=arg_int),
+                           page=request.args.get("page", 1, type=arg_int))
     return render("documents/portal.html", client=client, form=form, requests=requests,
                   view=view, directions=DIRECTIONS, from_client=FROM_CLIENT,
                   limits=_limits(), status=status)
@@ -179,8 +179,8 @@ def _office_page(client, *, share_form=None, request_form=None, status=200):  # 
     request_form.engagement_id.choices = share_form.engagement_id.choices
     share_form.recipients.choices = [(user.id, f"{user.name} <{user.email}>")
                                      for _m, user in contacts]
-    view = service.folders(db.session, client, year=request.args.get("year", type=int),
-                           page=request.args.get("page", 1, type=int))
+    view = service.folders(db.session, client, year=request.args.get("year", type=arg_int),
+                           page=request.args.get("page", 1, type=arg_int))
     return render("documents/office.html", client=client, share_form=share_form,
                   request_form=request_form, view=view, engagements=work,
                   requests=service.recent_requests(db.session, client),

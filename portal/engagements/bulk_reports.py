@@ -29,7 +29,7 @@ from portal.engagements import approvals
 from portal.engagements.models import BulkReportBatch, BulkReportFile, Engagement, ReportVersion
 
 DEFAULT_PATTERN = r"(\d+)"  # the first number in the file name
-MAX_FILES = 500
+MAX_FILES = 900  # a request holds at most 1,000 form parts (Werkzeug)
 SHOWN = 100
 
 

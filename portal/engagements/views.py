@@ -62,7 +62,7 @@ def index():  # type: ignore[no-untyped-def]
     flt = _filter_from(request.args)
     today = clock.today()
     page = service.overview(db.session, current_user.practice_id, flt,
-                            request.args.get("page", 1, type=int), today)
+                            request.args.get("page", 1, type=arg_int), today)
     return render("engagements/index.html", page=page, flt=flt, today=today,
                   statuses=translated(STATUSES), kinds=translated(KINDS),
                   tier_labels=translated(tiers.LABELS),

@@ -67,7 +67,7 @@ def history(client_id: int):  # type: ignore[no-untyped-def]
                                 kind=request.args.get("kind") if request.args.get("kind")
                                 in KINDS else None)
     page, years, documents = service.history(db.session, client, flt,
-                                             request.args.get("page", 1, type=int),
+                                             request.args.get("page", 1, type=arg_int),
                                              viewer_id=current_user.id)
     return render("home/history.html", client=client, page=page, years=years, flt=flt,
                   kinds=KINDS, documents=documents)

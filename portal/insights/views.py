@@ -29,7 +29,7 @@ from portal.insights.forms import (
 from portal.insights.models import CLIENT_CSV, SERIES_KINDS, SOURCES, STAFF_FORM, TRIAL_BALANCE
 from portal.notifications import worker
 from portal.tenancy import hosts
-from portal.web import done, render
+from portal.web import arg_int, done, render
 
 bp = Blueprint("insights", __name__)
 
@@ -396,7 +396,7 @@ def _staff_insights(client, form=None, status=200):  # type: ignore[no-untyped-d
 
 
 def _year_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
+    value = request.args.get(name, type=arg_int)
     return value if value is not None and 1900 <= value <= 2200 else None
 
 
