@@ -152,13 +152,24 @@ def _encode(pairs: list[tuple[str, Any]], raw_bytes: bool) -> bytes:
 @pytest.fixture(scope="module")
 def fuzz_app(database: TemplateDatabase,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    # Errors answer 500 and are logged as in production, instead of being raised; no
-    # throttling, so that the view is reached however often it is called.
+    # Errors answer 500 and are logged as in production, instead of being raised.
     application = make_app(database, tmp_path_factory.mktemp("fuzz"),
-                           PROPAGATE_EXCEPTIONS=False, RATELIMIT_ENABLED=False)
+                           PROPAGATE_EXCEPTIONS=False)
     application.test_client_class = HostClient
     yield application
     portal_db.engine_of(application).dispose()
+
+
+@pytest.fixture(autouse=True)
+def _unthrottled() -> Iterator[None]:
+    """No throttling during a fuzz test, so that the view is reached however often it is
+    called. Flask-Limiter's switch is one for the whole process (and a config value would
+    become every later app's default), so it is turned off for each test and back after."""
+    from portal.security import limiter
+
+    before, limiter.enabled = limiter.enabled, False
+    yield
+    limiter.enabled = before
 
 
 @pytest.fixture(scope="module")
