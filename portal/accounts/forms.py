@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from portal.validators import Form
 
 NEXT_MAX = 2000  # characters of a page to return to
 
@@ -15,7 +16,7 @@ def _local_next(value: str | None) -> str | None:
     return "" if value and len(value) > NEXT_MAX else value
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
@@ -23,13 +24,13 @@ class LoginForm(FlaskForm):
     next = HiddenField(filters=[_local_next], validators=[Length(max=NEXT_MAX)])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = SelectField(_l("Language"), choices=[SelectChoice("nl", "Nederlands"),
                                                   SelectChoice("en", "English")])
     next = HiddenField(filters=[_local_next], validators=[Length(max=NEXT_MAX)])
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """Only the CSRF token: logging out is a POST."""
 
 
@@ -37,7 +38,7 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice("staff", _l("Staff member")), SelectChoice("admin", _l("Admin"))]
 
 
-class InviteStaffForm(FlaskForm):
+class InviteStaffForm(Form):
     email = EmailField(_l("E-mail address"), filters=[lambda v: v.strip() if v else v],
                        validators=[DataRequired(), Email(), Length(max=254)],
                        render_kw={"autocomplete": "off", "autocapitalize": "none"})
@@ -48,11 +49,11 @@ class InviteStaffForm(FlaskForm):
                        description=_l("Admins also manage settings, staff, billing and mail."))
 
 
-class StaffRoleForm(FlaskForm):
+class StaffRoleForm(Form):
     role = SelectField(_l("Role"), choices=_role_choices())
 
 
-class AcceptInviteForm(FlaskForm):
+class AcceptInviteForm(Form):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"autocomplete": "name"})
     password = PasswordField(_l("Choose a password"), validators=[DataRequired(),
@@ -72,7 +73,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     """Only an address: "forgot password" and "e-mail me a sign-in link"."""
 
     email = EmailField(_l("E-mail address"), filters=[_strip],
@@ -80,7 +81,7 @@ class EmailForm(FlaskForm):
                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: a button that confirms what the page says."""
 
 
@@ -88,7 +89,7 @@ _NEW_PASSWORD_HINT = _l("At least 12 characters. A few unrelated words together 
                         "and easy to remember.")
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "new-password"},
                              description=_NEW_PASSWORD_HINT)
@@ -98,7 +99,7 @@ class NewPasswordForm(FlaskForm):
                            render_kw={"autocomplete": "new-password"})
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(), Length(max=200)],
                                      render_kw={"autocomplete": "current-password"})
@@ -112,7 +113,7 @@ class ChangePasswordForm(FlaskForm):
                            render_kw={"autocomplete": "new-password"})
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     email = EmailField(_l("New e-mail address"), filters=[_strip],
                        validators=[DataRequired(), Email(), Length(max=254)],
                        description=_l("We send a link to the new address; the change counts "
@@ -123,7 +124,7 @@ class ChangeEmailForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """A code from the authenticator app, or a recovery code."""
 
     code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(),
@@ -132,7 +133,7 @@ class CodeForm(FlaskForm):
                                   "spellcheck": "false"})
 
 
-class DisableTwoFactorForm(FlaskForm):
+class DisableTwoFactorForm(Form):
     password = PasswordField(_l("Current password"), validators=[DataRequired(),
                                                                  Length(max=200)],
                              render_kw={"autocomplete": "current-password"})

@@ -6,19 +6,18 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.audit.service import EventFilter
-from portal.validators import NumberRange
+from portal.validators import Form, NumberRange
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-class EventFilterForm(FlaskForm):
+class EventFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from portal.clients import tiers
-from portal.validators import MaxLength
+from portal.validators import Form, MaxLength
 
 
 def tier_choices() -> list[SelectChoice]:
@@ -24,7 +23,7 @@ def _blank_to_none(value: str | None) -> str | None:
     return value or None
 
 
-class ClientForm(FlaskForm):
+class ClientForm(Form):
     name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)],
                        filters=[_strip])
     client_number = StringField(_l("Client number"), validators=[DataRequired(), Length(max=40)],
@@ -44,12 +43,12 @@ class NewClientForm(ClientForm):
     tier = SelectField(_l("Tier"), choices=tier_choices, default=tiers.STANDARD)
 
 
-class TierForm(FlaskForm):
+class TierForm(Form):
     tier = SelectField(_l("Tier"), choices=tier_choices)
     confirm = HiddenField(validators=[Length(max=20)])  # a tier name
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
                        filters=[_strip], render_kw={"autocomplete": "off"})
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(),
@@ -60,19 +59,19 @@ class ContactForm(FlaskForm):
                                   SelectChoice("en", "English")])
 
 
-class BulkTierForm(FlaskForm):
+class BulkTierForm(Form):
     # Not "tier": the overview's filter sends a tier of its own along.
     new_tier = SelectField(_l("New tier"), choices=tier_choices)
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(_l("File with clients (CSV or XLSX)"),
                      validators=[FileRequired(_l("Choose a CSV or XLSX file."))],
                      render_kw={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd."
                                           "openxmlformats-officedocument.spreadsheetml.sheet"})
 
 
-class ImportMappingForm(FlaskForm):
+class ImportMappingForm(Form):
     """The options of the mapping step; the column choices (col_0, col_1, ...) are read by
     the view, one per column the file has."""
 
@@ -81,12 +80,12 @@ class ImportMappingForm(FlaskForm):
                              "portal)"))
 
 
-class ImportApplyForm(FlaskForm):
+class ImportApplyForm(Form):
     stamp = HiddenField(validators=[Length(max=64)])
     mode = RadioField(_l("Refused rows"), default="all", choices=[
         SelectChoice("all", _l("Import nothing while any row is refused")),
         SelectChoice("valid", _l("Import the valid rows and leave the refused ones out"))])
 
 
-class InviteAllForm(FlaskForm):
+class InviteAllForm(Form):
     stamp = HiddenField(validators=[Length(max=64)])

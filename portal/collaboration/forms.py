@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,9 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.clients.forms import ClientForm, tier_choices
+from portal.validators import Form
 
 
-class OfferStartForm(FlaskForm):
+class OfferStartForm(Form):
     """Step 1: a new client record, or one the practice already keeps."""
 
     which = RadioField(_l("For which company?"), default="existing", choices=[
@@ -31,7 +31,7 @@ class OfferClientForm(ClientForm):
     """Step 2 for a new client: its details (the contact follows)."""
 
 
-class OfferContactForm(FlaskForm):
+class OfferContactForm(Form):
     """Step 2: the contact person, whose address becomes their login."""
 
     contact_name = StringField(_l("Name of the contact"),
@@ -47,7 +47,7 @@ class OfferContactForm(FlaskForm):
         SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
 
 
-class OfferTermsForm(FlaskForm):
+class OfferTermsForm(Form):
     """Step 3: the tier and who pays."""
 
     tier = SelectField(_l("Tier"), choices=tier_choices)
@@ -56,7 +56,7 @@ class OfferTermsForm(FlaskForm):
         SelectChoice("client", _l("The client (invoiced to them)"))])
 
 
-class ConfirmOfferForm(FlaskForm):
+class ConfirmOfferForm(Form):
     password = PasswordField(_l("Choose a password"), validators=[Optional(), Length(max=200)],
                              render_kw={"autocomplete": "new-password"},
                              description=_l("At least 12 characters. A few unrelated words "
@@ -66,17 +66,17 @@ class ConfirmOfferForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-class PayerForm(FlaskForm):
+class PayerForm(Form):
     payer = RadioField(_l("Who pays"), choices=[
         SelectChoice("practice", _l("The practice")),
         SelectChoice("client", _l("The client"))])
 
 
-class PostponeForm(FlaskForm):
+class PostponeForm(Form):
     until = DateField(_l("Keep the data until"), validators=[DataRequired()])
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
 
@@ -85,21 +85,21 @@ class LeaveForm(FlaskForm):
 # The box (or, on a confirm page, its hidden stand-in) must come with the POST: without it
 # the page comes back with the reason beside it and nothing has changed.
 
-class BlockForm(FlaskForm):
+class BlockForm(Form):
     confirm = BooleanField(
         _l("I understand that its users lose access at once and that every link sent to "
            "them stops working."),
         validators=[DataRequired(_l("Nothing was blocked: tick the box to confirm."))])
 
 
-class EndForm(FlaskForm):
+class EndForm(Form):
     confirm = BooleanField(
         _l("I understand that this cannot be undone: its open tasks, shares and offers stop, "
            "and all its data is deleted after the retention period."),
         validators=[DataRequired(_l("Nothing has ended: tick the box to confirm."))])
 
 
-class CancelOfferForm(FlaskForm):
+class CancelOfferForm(Form):
     """Posted from the confirm page, whose button is the confirmation."""
 
     confirm = HiddenField(validators=[DataRequired(

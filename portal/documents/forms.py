@@ -4,7 +4,6 @@ filled in by the view from rows of this client only."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
     DateField,
@@ -20,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.documents.filetypes import ACCEPT_ATTRIBUTE
-from portal.validators import NumberRange
+from portal.validators import Form, NumberRange
 
 NONE = 0  # "no engagement", "no request"
 
@@ -30,7 +29,7 @@ def _files(label: str):  # type: ignore[no-untyped-def]
                              render_kw={"accept": ACCEPT_ATTRIBUTE, "multiple": True})
 
 
-class ClientUploadForm(FlaskForm):
+class ClientUploadForm(Form):
     """The client sends one or more files, for an engagement or a request, with a note."""
 
     engagement_id = SelectField(_l("For"), coerce=int, validate_choice=True, default=NONE)
@@ -41,7 +40,7 @@ class ClientUploadForm(FlaskForm):
     files = _files(_l("Files"))
 
 
-class ShareForm(FlaskForm):
+class ShareForm(Form):
     engagement_id = SelectField(_l("Engagement"), coerce=int, validate_choice=True,
                                 default=NONE)
     year = IntegerField(_l("Year"), validators=[InputRequired(),
@@ -61,7 +60,7 @@ class ShareForm(FlaskForm):
             raise ValidationError(_l("Choose at least one contact person."))
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     title = StringField(_l("What do you need?"), validators=[InputRequired(), Length(max=200)],
                         description=_l('e.g. "Bank statements 2025"'))
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
@@ -71,7 +70,7 @@ class RequestForm(FlaskForm):
                             validators=[Optional(), Length(max=2000)])
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)],
                        description=_l("The extension stays as it is."))
     engagement_id = SelectField(_l("Engagement"), coerce=int, validate_choice=True,

@@ -5,7 +5,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
@@ -24,12 +23,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal import clock
 from portal.engagements.models import KINDS, MANUAL_STATUSES, STATUSES
 from portal.engagements.service import NewWork, months_after_year_end
-from portal.validators import NumberRange, after_today
+from portal.validators import Form, NumberRange, after_today
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class EngagementForm(FlaskForm):
+class EngagementForm(Form):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KINDS.items()])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)],
                         render_kw={"inputmode": "numeric"})
@@ -43,7 +42,7 @@ class EngagementForm(FlaskForm):
             raise ValidationError(_l("Give other work a title."))
 
 
-class EngagementUpdateForm(FlaskForm):
+class EngagementUpdateForm(Form):
     stored_deadline: date | None = None  # the engagement's deadline as it is now
     status = SelectField(_l("Status"))
     deadline = DateField(_l("Deadline"), validators=[Optional()])
@@ -62,12 +61,12 @@ class EngagementUpdateForm(FlaskForm):
             after_today(self, field)
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     report = FileField(_l("Report (PDF)"), validators=[FileRequired(_l("Choose a PDF file."))],
                        render_kw={"accept": "application/pdf,.pdf"})
 
 
-class ShareForm(FlaskForm):
+class ShareForm(Form):
     mode = RadioField(_l("Share"), default="approval", choices=[
         SelectChoice("approval", _l("for approval: the client approves or rejects it")),
         SelectChoice("view", _l("for viewing only"))])
@@ -95,14 +94,14 @@ class ShareForm(FlaskForm):
                 .splitlines() if a.strip()]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
                             description=_l("Needed when you do not approve: say what should "
                                            "change."))
     decision = HiddenField(validators=[Length(max=10)])
 
 
-class RenewLinkForm(FlaskForm):
+class RenewLinkForm(Form):
     token = HiddenField(validators=[Length(max=200)])
 
 
@@ -159,7 +158,7 @@ class BulkEngagementForm(EngagementForm):
                        responsible_id=self.responsible_id.data or None)
 
 
-class BulkReportsForm(FlaskForm):
+class BulkReportsForm(Form):
     """Step 1 of bulk reports: the files, and which engagements they are for."""
 
     reports = MultipleFileField(_l("Reports (PDF)"),
@@ -180,7 +179,7 @@ class BulkReportsForm(FlaskForm):
             raise ValidationError(_l("Choose one or more PDF files."))
 
 
-class BulkShareForm(FlaskForm):
+class BulkShareForm(Form):
     """Step 2: store the matched reports, and share them if asked."""
 
     stamp = HiddenField(validators=[Length(max=64)])

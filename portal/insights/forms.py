@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -10,11 +9,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.insights.models import SERIES_KINDS
 from portal.insights.service import KEY_LINES
+from portal.validators import Form
 
 CSV_ACCEPT = {"accept": ".csv,.txt,text/csv,text/plain"}
 
 
-class KeyFiguresForm(FlaskForm):
+class KeyFiguresForm(Form):
     """One text field per line of `service.KEY_LINES` (added below), typed as in the annual
     accounts; amounts are read by `amounts.parse_amount`, Dutch or English."""
 
@@ -28,26 +28,26 @@ for _line in KEY_LINES:
         render_kw={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}))
 
 
-class TrialBalanceForm(FlaskForm):
+class TrialBalanceForm(Form):
     period = SelectField(_l("Period"), validators=[InputRequired()])
     upload = FileField(_l("Trial balance (CSV)"),
                        validators=[FileRequired(_l("Choose a CSV file."))], render_kw=CSV_ACCEPT)
 
 
-class MappingForm(FlaskForm):
+class MappingForm(Form):
     """The codes chosen for unmapped accounts come as two lists, `account` and `code`, in
     the same order: account numbers may hold any character, so they are values, not names."""
 
     action = HiddenField(validators=[Length(max=20)])
 
 
-class BlocksForm(FlaskForm):
+class BlocksForm(Form):
     blocks = SelectMultipleField(_l("Show the client"), validate_choice=True,
                                  widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())
 
 
-class SeriesUploadForm(FlaskForm):
+class SeriesUploadForm(Form):
     upload = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
                        render_kw=CSV_ACCEPT)
 
@@ -55,7 +55,7 @@ class SeriesUploadForm(FlaskForm):
 NEW_SERIES = "new"
 
 
-class SeriesMappingForm(FlaskForm):
+class SeriesMappingForm(Form):
     date_column = SelectField(_l("Column with the date or month"),
                               validators=[InputRequired()])
     amount_column = SelectField(_l("Column with the amount"), validators=[InputRequired()])
@@ -78,7 +78,7 @@ class SeriesMappingForm(FlaskForm):
         return valid
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """The client's choice of years on the insights page (a GET form: no CSRF token)."""
 
     class Meta:

@@ -1,26 +1,25 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.questionnaires.content import TYPES
-from portal.validators import after_today
+from portal.validators import Form, after_today
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     title = StringField(_l("Title of the part"), validators=[DataRequired(), Length(max=200)])
     intro = TextAreaField(_l("Introduction"), validators=[Optional(), Length(max=2000)])
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     type = SelectField(_l("Type"), choices=[SelectChoice(k, v) for k, v in TYPES.items()])
     label = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
     help = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=2000)])
@@ -48,34 +47,34 @@ def condition_value(condition: dict[str, str] | None) -> str:
     return f"{condition['question']}:{condition['equals']}" if condition else ""
 
 
-class SendForm(FlaskForm):
+class SendForm(Form):
     deadline = DateField(_l("Deadline"), validators=[DataRequired(), after_today])
     message = TextAreaField(_l("Message in the mail"), validators=[Optional(),
                                                                    Length(max=2000)])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     section = SelectField(_l("Part"), validate_choice=False)
     comment = TextAreaField(_l("What should be added or changed"),
                             validators=[DataRequired(), Length(max=2000)])
 
 
-class LooseQuestionForm(FlaskForm):
+class LooseQuestionForm(Form):
     text = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=5000)])
     engagement_id = SelectField(_l("About"), coerce=int, validate_choice=True)
 
 
-class SendQuestionsForm(FlaskForm):
+class SendQuestionsForm(Form):
     deadline = DateField(_l("Answer before"), validators=[Optional(), after_today])
     message = TextAreaField(_l("Message in the mail"), validators=[Optional(),
                                                                    Length(max=2000)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=10000)])
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     text = TextAreaField(_l("Follow-up question"), validators=[DataRequired(),
                                                                Length(max=5000)])
     question_id = HiddenField(validators=[Length(max=20)])

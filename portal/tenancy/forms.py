@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from portal.tenancy import theme
-from portal.validators import MaxLength
+from portal.validators import Form, MaxLength
 
 DAY_LIST_MAX = 200  # characters of typed moments
 
@@ -60,7 +60,7 @@ def _color_field(label: Any, description: Any) -> StringField:
                                   "spellcheck": "false"})
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     name = StringField(_l("Name of the practice"), filters=[_blank_to_none],
                        validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Default language"),
@@ -115,14 +115,14 @@ class SettingsForm(FlaskForm):
                 if name != "csrf_token"}
 
 
-class LogoForm(FlaskForm):
+class LogoForm(Form):
     logo = FileField(_l("New logo"), validators=[FileRequired(_l("Choose an image file."))],
                      description=_l("A PNG, JPEG or WebP image of at most 512 KB, "
                                     "square works best."),
                      render_kw={"accept": "image/png,image/jpeg,image/webp"})
 
 
-class DomainForm(FlaskForm):
+class DomainForm(Form):
     host = StringField(_l("Host name"), validators=[DataRequired(), Length(max=253)],
                        render_kw={"placeholder": "portaal.yourpractice.nl",
                                   "autocomplete": "off", "autocapitalize": "none",

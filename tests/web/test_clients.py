@@ -92,6 +92,18 @@ def test_new_client_is_validated_and_keeps_what_was_typed(signed_in, make, pract
     assert 'value="Nieuwe Klant"' in body and 'value="not-an-address"' in body
 
 
+def test_a_nul_character_typed_or_pasted_is_dropped_not_a_server_error(signed_in, db):
+    # PostgreSQL cannot store NUL in text: every form drops it before anything sees it.
+    response = signed_in.submit("/office/clients/new", {
+        "name": "Bakkerij\x00 De Korst", "client_number": "10\x0001", "tier": "standard",
+        "contact_name": "Sanne\x00"})
+    assert response.status_code == 303
+    with db() as s:
+        stored = s.scalar(select(Client))
+    assert (stored.name, stored.client_number, stored.contact_name) == (
+        "Bakkerij De Korst", "1001", "Sanne")
+
+
 def test_new_client_is_created_and_audited(signed_in, db):
     response = signed_in.submit("/office/clients/new", {
         "name": "Nieuwe Klant", "client_number": "2001", "kvk_number": "",
