@@ -63,7 +63,7 @@ def test_redirect_after_login_goes_only_to_local_paths(client, make):
     practice = make.practice()
     make.staff(practice, "anna@demo.example")
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example",
-                   "/login\r\nX: 1", "/login\nSet-Cookie: a=b", "/x\x00", "/ /evil",
+                   "/login\r\nX: 1", "/login\nSet-Cookie: a=b", "/ /evil",
                    "/" + "a" * 3000):
         response = client.submit("/office/login", {"email": "anna@demo.example",
                                                    "password": PASSWORD, "next": target})
