@@ -1,11 +1,11 @@
-"""gunicorn on loopback with the repository's gunicorn.conf.py, and a browser's login."""
+"""gunicorn on loopback with the portal's gunicorn settings, and a browser's login."""
 
 from __future__ import annotations
 
 import http.client
+import importlib
 import os
 import re
-import runpy
 import signal
 import socket
 import subprocess
@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from portal import ROOT
-
-CONFIG = ROOT / "gunicorn.conf.py"
+# The settings as production uses them: a module, so an installed portal has them too.
+CONFIG = "python:portal.gunicorn_conf"
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -30,11 +29,11 @@ def free_port() -> int:
 
 
 def settings(env: dict[str, str]) -> dict[str, object]:
-    """workers, threads, worker class as gunicorn.conf.py decides them for this env."""
+    """workers, threads, worker class as portal.gunicorn_conf decides them for this env."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        values = runpy.run_path(str(CONFIG))
+        values = vars(importlib.reload(importlib.import_module("portal.gunicorn_conf")))
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -49,7 +48,7 @@ class Server:
     log: Path
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, body: str | None = None,
+    def request(self, method: str, path: str, body: str | bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
@@ -86,15 +85,17 @@ class Server:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path, *, host: str, app: str | None = None,
-             timeout: float = 60) -> Iterator[Server]:
-    """gunicorn -c gunicorn.conf.py [app] on a free loopback port, until the block ends."""
+             timeout: float = 60, python: str = sys.executable,
+             cwd: Path | None = None) -> Iterator[Server]:
+    """gunicorn with the portal's settings [and app] on a free loopback port, until the block
+    ends; `python` and `cwd` run another installation of it (the wheel's smoke test)."""
     port = free_port()
     full_env = {**os.environ, **env, "PORTAL_BIND": f"127.0.0.1:{port}",
                 "PORTAL_ACCESS_LOG": str(log.with_suffix(".access.log")),
                 "PORTAL_ERROR_LOG": str(log)}
-    command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG)] + ([app] if app else [])
+    command = [python, "-m", "gunicorn", "-c", CONFIG] + ([app] if app else [])
     output = log.with_suffix(".out").open("wb")  # whatever escapes gunicorn's own logs
-    process = subprocess.Popen(command, env=full_env, cwd=ROOT, stdout=output,
+    process = subprocess.Popen(command, env=full_env, cwd=cwd or Path.cwd(), stdout=output,
                                stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(port, host, process, log)
     try:

@@ -7,7 +7,11 @@ from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# Where templates/, static/, themes/ and migrations/ are: beside the package in a checkout,
+# inside it where the wheel put them (setup.py). Nothing else may depend on the checkout.
+CHECKOUT = not (PACKAGE / "_bundled").is_dir()
+ROOT = PACKAGE.parent if CHECKOUT else PACKAGE / "_bundled"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -6,12 +6,26 @@ import json
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from portal import create_app, migrate
+from portal.config import ConfigError
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+class PortalGroup(FlaskGroup):
+    """FlaskGroup whose --help needs no settings: without them it lists the portal's own
+    commands (and plugins') instead of printing the app's traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError:
+            self._load_plugin_commands()  # what FlaskGroup.list_commands does first
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+@click.group(cls=PortalGroup, create_app=lambda: create_app(), add_version_option=False)
 def cli() -> None:
     """Client portal for accounting practices."""
 
@@ -210,4 +224,10 @@ def retention(dry_run: bool) -> None:
 
 
 def main() -> None:
-    cli()
+    """The console script. A missing or malformed setting is one line, not a traceback;
+    --help needs no settings at all (FlaskGroup lists the commands without an app)."""
+    try:
+        cli.main(standalone_mode=True)
+    except ConfigError as problem:
+        click.echo(f"portal: {problem}", err=True)
+        raise SystemExit(2) from None

@@ -12,7 +12,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+def _default_instance() -> Path:
+    """A checkout keeps its data in instance/; an installed portal, run from any directory,
+    in the user's data directory (PORTAL_INSTANCE_PATH overrides both)."""
+    from portal import CHECKOUT, PACKAGE
+
+    if CHECKOUT:
+        return PACKAGE.parent / "instance"
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "portal"
+
+
+DEFAULT_INSTANCE = _default_instance()
 
 
 class ConfigError(RuntimeError):

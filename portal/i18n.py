@@ -15,7 +15,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, Domain, format_decimal, get_locale
 from flask_login import current_user
 
-from portal import ROOT
+from portal import PACKAGE
 
 
 def select_locale() -> str:
@@ -74,7 +74,7 @@ class RequestDomain(Domain):
 
 def init_app(app: Flask) -> None:
     babel = Babel(app, locale_selector=select_locale,
-                  default_translation_directories=str(ROOT / "portal" / "translations"))
+                  default_translation_directories=str(PACKAGE / "translations"))
     babel.domain_instance = RequestDomain()
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["money"] = money

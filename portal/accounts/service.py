@@ -51,6 +51,13 @@ def authenticate(session: Session, model: type[Account], practice_id: int, email
     return user
 
 
+def reply_address(session: Session, staff_id: int | None) -> str | None:
+    """Where replies to a mail about someone's work go: that staff member, while active (the
+    outbox falls back to the practice's reply address)."""
+    person = session.get(StaffUser, staff_id) if staff_id else None
+    return person.email if person is not None and person.active else None
+
+
 def stopped_companies(session: Session, user: ClientUser) -> list[str]:
     """The names of the user's companies whose practice stopped the online collaboration
     (blocked, or ended): why a contact person who signs in finds no portal."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal import audit, clock, notifications
 from portal.accounts.models import ClientUser, Membership, StaffUser
+from portal.accounts.service import reply_address
 from portal.audit import Actor, Subject
 from portal.clients import tiers
 from portal.clients.models import Client
@@ -345,6 +346,7 @@ def request_documents(session: Session, actor: Actor, practice: Any, client: Cli
         notifications.enqueue_many(session, practice, [notifications.Mail(
             to=user.email, to_name=user.name, kind="document_request", locale=user.locale,
             dedupe_key=f"documents:request:{request.id}:{user.id}",
+            reply_to=reply_address(session, engagement.responsible_id if engagement else None),
             context={"client_name": client.name, "title": title, "message": message,
                      "deadline": request.deadline, "link": link})
             for user in _contacts(session, client)])

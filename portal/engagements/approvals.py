@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal import audit, notifications
 from portal.accounts import links
 from portal.accounts.models import ClientUser, StaffUser
+from portal.accounts.service import reply_address
 from portal.audit import Actor
 from portal.clients import tiers
 from portal.clients.models import Client
@@ -247,6 +248,7 @@ def _mail_signer(session: Session, practice: Any, engagement: Engagement, client
     notifications.enqueue(session, practice, notifications.Mail(
         to=signer.email, to_name=signer.name, kind=kind, locale=locale,
         house_style=tiers.has(client.tier, "house_style"),
+        reply_to=reply_address(session, engagement.responsible_id),
         context={"report": _label(engagement, locale or practice.locale),
                  "client_name": client.name, "link": link,
                  "mode": share.mode, "deadline": share.deadline, "message": share.message,
@@ -412,6 +414,7 @@ def _mail_confirmation(session: Session, practice: Any, engagement: Engagement,
     notifications.enqueue(session, practice, notifications.Mail(
         to=signer.email, to_name=signer.name, kind="decision_confirmation",
         house_style=tiers.has(client.tier, "house_style"),
+        reply_to=reply_address(session, engagement.responsible_id),
         context={"report": _label(engagement, practice.locale), "client_name": client.name,
                  "decision": decision, "moment": moment, "sha256": version.sha256,
                  "filename": version.filename, "version": version.number,
@@ -473,6 +476,7 @@ def compose_reminders(session: Session, due: list[DueTask]) -> list[tuple[Any, A
             styled = tiers.has(client.tier, "house_style")  # the practice's own texts too
             mails.append((practice, notifications.Mail(
                 to=signer.email, to_name=signer.name, kind="reminder", house_style=styled,
+                reply_to=reply_address(session, share.engagement.responsible_id),
                 dedupe_key=f"reminder:approval:{share.id}:{signer.id}:{task.offset}",
                 context={"task": label, "client_name": client.name,
                          "deadline": share.deadline, "link": link, "action": action,

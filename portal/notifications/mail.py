@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2_fragments.flask import render_block
+from markupsafe import escape
 
 
 class Branded(Protocol):
@@ -38,6 +39,9 @@ class Mail:
     # False for a client whose tier has no house style: the portal's own look, no logo
     # (the practice's name stays, so the recipient knows who writes).
     house_style: bool = True
+    # Where the recipient's answer goes: a person (the engagement's responsible) when there is
+    # one, else the practice's reply address (its settings).
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,4 +87,15 @@ def render_mail(practice: Branded, mail: Mail) -> Rendered:
         subject = render_block(f"mail/{mail.kind}.txt", "subject", **context)
         text = render_template(f"mail/{mail.kind}.txt", **context)
         html = render_template(f"mail/{mail.kind}.html", **context)
-    return Rendered(" ".join(subject.split()), text.strip() + "\n", html)
+    names = [v for v in context.values() if isinstance(v, str) and v.endswith(".")]
+    return Rendered(" ".join(_one_full_stop(subject, names).split()),
+                    _one_full_stop(text, names).strip() + "\n",
+                    _one_full_stop(html, [str(escape(n)) for n in names]))
+
+
+def _one_full_stop(rendered: str, names: list[str]) -> str:
+    """A sentence that ends in a name ending in a full stop ("... van Bakkerij B.V.") ends
+    with that one: the templates' own full stop after such a name is dropped."""
+    for name in names:
+        rendered = rendered.replace(name + ".", name)
+    return rendered
