@@ -70,7 +70,7 @@ class ShareForm(Form):
     mode = RadioField(_l("Share"), default="approval", choices=[
         SelectChoice("approval", _l("for approval: the client approves or rejects it")),
         SelectChoice("view", _l("for viewing only"))])
-    deadline = DateField(_l("Approve before"), validators=[Optional()])
+    deadline = DateField(_l("Approve before"), validators=[Optional(), after_today])
     signers = SelectMultipleField(_l("Who receives it"), coerce=int, validate_choice=True,
                                   widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput())
@@ -79,9 +79,9 @@ class ShareForm(Form):
         description=_l("One per line, e.g. a second director who signs."))
     message = TextAreaField(_l("Message in the mail"), validators=[Optional(), Length(max=2000)])
 
-    def validate_deadline(self, field: DateField) -> None:
-        if self.mode.data == "approval" and not field.data:
-            raise ValidationError(_l("An approval needs a deadline."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return _approval_has_deadline(self.deadline, self.mode.data == "approval") and valid
 
     def validate_extra_emails(self, field: TextAreaField) -> None:
         for address in self.extra_addresses():
@@ -193,9 +193,13 @@ class BulkShareForm(Form):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        # Not an inline validator: Optional() ends the field's checks when it is empty.
-        if self.share.data == "approval" and not self.deadline.data \
-                and not self.deadline.errors:
-            self.deadline.errors = [_l("An approval needs a deadline.")]
-            return False
-        return valid
+        return _approval_has_deadline(self.deadline, self.share.data == "approval") and valid
+
+
+def _approval_has_deadline(deadline: DateField, approval: bool) -> bool:
+    """An approval needs a deadline. Checked after the fields, not as an inline validator:
+    Optional() ends a field's checks when it is empty."""
+    if approval and not deadline.data and not deadline.errors:
+        deadline.errors = [_l("An approval needs a deadline.")]
+        return False
+    return True

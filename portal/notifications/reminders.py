@@ -1,7 +1,7 @@
 """The reminder engine: one sweep over every open task with a deadline, set-based.
 
 Each practice says when to remind, in days relative to the deadline (default 7 and 2 days
-before, 1 day after). A sweep finds, per task, the latest moment that has passed since the
+before, 1 day after), at 09:00 Amsterdam time on those days. A sweep finds, per task, the latest moment that has passed since the
 task was created; when that moment is newer than the one last handled, the task's feature
 composes the mails (its own links and recipients) and they are queued. The moment is
 claimed with a conditional UPDATE, so two sweeps never remind twice. Nothing goes out for
@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import Flask
 from sqlalchemy import JSON, column, or_, select, table, update
@@ -26,6 +27,7 @@ from portal.notifications.models import ClientTask
 from portal.notifications.service import enqueue_many
 
 DEFAULT_DAYS = (-7, -2, 1)
+REMINDER_TIME = time(9, 0)  # Amsterdam: the start of an office day
 INACTIVE_CLIENTS = ("blocked", "ended", "left")
 
 # Read by name: the engine sits below the feature packages and imports none of them.
@@ -49,10 +51,13 @@ class DueTask:
         return reminder_moment(self.deadline, self.offset)
 
 
+@lru_cache(maxsize=4096)  # a season's tasks share a handful of deadlines
 def reminder_moment(deadline: datetime, days: int) -> datetime:
-    """`days` calendar days from the deadline in the Netherlands, at the same time of day:
-    "2 days before" stays on its day when a change to or from summer time falls between."""
-    return (deadline.astimezone(AMSTERDAM) + timedelta(days=days)).astimezone(UTC)
+    """09:00 in the Netherlands, `days` calendar days from the deadline's day: a reminder
+    arrives in the morning (a deadline is the end of its day, which would mail at 23:59),
+    and "2 days before" stays on its day when a change to or from summer time falls between."""
+    day = deadline.astimezone(AMSTERDAM).date() + timedelta(days=days)
+    return datetime.combine(day, REMINDER_TIME, tzinfo=AMSTERDAM).astimezone(UTC)
 
 
 # A feature's composer turns its due tasks into mails: its recipients, its links.

@@ -78,14 +78,28 @@ def test_two_days_before_is_two_calendar_days_in_amsterdam(make, practice, sweep
     deadline = clock.end_of_day(deadline_day)
     make.task(make.client(practice, tiers.COLLABORATE), deadline=deadline.astimezone(UTC),
               created_at=deadline - timedelta(days=5))
-    two_days_before = datetime.combine(deadline_day - timedelta(days=2), time(23, 59),
+    two_days_before = datetime.combine(deadline_day - timedelta(days=2), time(9, 0),
                                        clock.AMSTERDAM)
     assert sweep(two_days_before - timedelta(minutes=1)) == []
     assert [m.subject.split(":")[0] for m in sweep(two_days_before)] == ["Reminder"]
-    one_day_after = datetime.combine(deadline_day + timedelta(days=1), time(23, 59),
+    one_day_after = datetime.combine(deadline_day + timedelta(days=1), time(9, 0),
                                      clock.AMSTERDAM)
     assert sweep(one_day_after - timedelta(minutes=1)) == []
     assert [m.subject.split(":")[0] for m in sweep(one_day_after)] == ["Deadline passed"]
+
+
+def test_reminders_arrive_at_nine_in_the_morning_not_when_the_deadline_day_ends(
+        make, practice, sweep):
+    deadline = clock.end_of_day(date(2026, 12, 31))  # 23:59:59 on New Year's Eve
+    make.task(make.client(practice, tiers.COLLABORATE), deadline=deadline.astimezone(UTC),
+              created_at=deadline - timedelta(days=30))
+    assert len(sweep(datetime(2026, 12, 24, 9, 0, tzinfo=clock.AMSTERDAM))) == 1  # 7 before
+    nine = datetime(2026, 12, 29, 9, 0, tzinfo=clock.AMSTERDAM)
+    assert sweep(nine - timedelta(minutes=1)) == []
+    assert len(sweep(nine)) == 1
+    after = datetime(2027, 1, 1, 9, 0, tzinfo=clock.AMSTERDAM)  # the next year's first day
+    assert sweep(after - timedelta(minutes=1)) == []
+    assert [m.subject.split(":")[0] for m in sweep(after)] == ["Deadline passed"]
 
 
 def test_running_a_sweep_twice_sends_nothing_twice(make, practice, sweep):

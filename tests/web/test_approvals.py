@@ -390,7 +390,7 @@ def test_reminders_bring_each_undecided_signer_a_fresh_link(office, make, world,
     first = _link_for(db, "signer1@korst.example")
     browser, task = _open(app, _link_for(db, "signer0@korst.example"))
     browser.submit(task + "/decide", {"decision": "approved", "comment": ""}, page=task)
-    clock.freeze(clock.now() + timedelta(days=2, hours=1))
+    clock.freeze(clock.now() + timedelta(days=4))  # past the "1 day after" morning
     with app.app_context():
         queued = reminders.sweep(portal_db.session,
                                  app.extensions["portal.reminder_composers"],
@@ -400,3 +400,22 @@ def test_reminders_bring_each_undecided_signer_a_fresh_link(office, make, world,
     assert fresh != first
     assert app.test_client().get(first).status_code == 410  # the older link is replaced
     assert app.test_client().get(fresh).status_code == 200
+
+
+@pytest.mark.parametrize(("deadline", "said"), [
+    ("", "An approval needs a deadline."), ("past", "Choose a deadline after today.")])
+def test_an_approval_without_a_deadline_to_come_is_refused_at_the_date_field(
+        office, make, world, db, deadline, said):
+    engagement, users = _engagement(make, world)
+    _upload(office, engagement)
+    page = f"/office/engagements/{engagement.id}"
+    typed = "" if deadline == "" else (clock.today() - timedelta(days=1)).isoformat()
+    response = office.submit(f"{page}/shares", {
+        "mode": "approval", "deadline": typed, "signers": [users[0].id],
+        "extra_emails": "", "message": "Graag voor vrijdag"}, page=page)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(rf'id="share_deadline-error">{re.escape(said)}</p>', html)
+    assert "Graag voor vrijdag" in html
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(Share)) == 0
