@@ -26,7 +26,7 @@ from portal.collaboration.forms import (
     PayerForm,
     PostponeForm,
 )
-from portal.collaboration.models import EXPORT_STATES, OFFER_STATES
+from portal.collaboration.models import EXPORT_STATES, OFFER_STATES, Offer
 from portal.documents import files
 from portal.tenancy import hosts
 from portal.web import arg_int, done, is_htmx, link_error_page, render
@@ -254,7 +254,7 @@ def confirm_offer(token: str):  # type: ignore[no-untyped-def]
     try:
         offer, client, user = offers.check(db.session, token, g.practice.id)
     except links.LinkError as error:
-        return link_error_page(error.reason)
+        return link_error_page(_offer_link_reason(error))
     hosts.house_style(tiers.has(offer.tier, "house_style"))
     needs_password = offers.needs_password(offer, user)
     form = ConfirmOfferForm()
@@ -273,13 +273,15 @@ def confirm_offer(token: str):  # type: ignore[no-untyped-def]
                                       ip=request.remote_addr,
                                       user_agent=request.user_agent.string)
             except links.LinkError as error:
-                return link_error_page(error.reason)
-            flash(_("Welcome! %(name)s now works with %(practice)s online.",
-                    name=client.name, practice=g.practice.name), "success")
+                return link_error_page(_offer_link_reason(error))
+            welcome = _("Welcome! %(name)s now works with %(practice)s online.",
+                        name=client.name, practice=g.practice.name)
             if not tiers.has(offer.tier, "portal"):  # no login to go to: say what comes
+                flash(welcome, "success")
                 session[CONFIRMED_KEY] = offer.id
                 return redirect(url_for("collaboration.offer_confirmed"), 303)
-            sessions.start(user)
+            sessions.start(user)  # a fresh session: flash only after it
+            flash(welcome, "success")
             return redirect(url_for("home.company", client_id=client.id), 303)
     return render("collaboration/confirm.html", offer=offer, client=client, form=form,
                   needs_password=needs_password, terms=offers.offer_terms(offer),
@@ -287,6 +289,16 @@ def confirm_offer(token: str):  # type: ignore[no-untyped-def]
 
 
 CONFIRMED_KEY = "offer_confirmed"
+
+
+def _offer_link_reason(error: links.LinkError) -> str:
+    """Why an offer's link no longer works, as its reader should hear it: the expiry sweep
+    revokes the link of an offer that ran out, but that offer expired, nobody withdrew it."""
+    if error.link is not None:
+        offer = db.session.get(Offer, error.link.subject_id)
+        if offer is not None and offer.state == "expired":
+            return "expired"
+    return error.reason
 
 
 @bp.get("/offer/confirmed")
