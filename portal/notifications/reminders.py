@@ -1,9 +1,10 @@
 """The reminder engine: one sweep over every open task with a deadline, set-based.
 
 Each practice says when to remind, in days relative to the deadline (default 7 and 2 days
-before, 1 day after), at 09:00 Amsterdam time on those days. A sweep finds, per task, the latest moment that has passed since the
-task was created; when that moment is newer than the one last handled, the task's feature
-composes the mails (its own links and recipients) and they are queued. The moment is
+before, 1 day after), at 09:00 Amsterdam time on those days. A sweep finds, per task, the
+latest moment that has passed since the task was created; when that moment is newer than
+the one last handled, the task's feature composes the mails (its own links and recipients)
+and they are queued. The moment is
 claimed with a conditional UPDATE, so two sweeps never remind twice. Nothing goes out for
 tasks that are done or cancelled, or for clients that are blocked or ended.
 """
