@@ -5,7 +5,7 @@ the portal's own look, with the practice's name, and the standard reminder text.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -92,8 +92,10 @@ def test_the_practices_own_reminder_text_goes_to_extended_clients_only(
     styled, styled_users = company(tiers.COLLABORATE_PLUS, "styled@korst.example")
     for engagement, users in ((plain, plain_users), (styled, styled_users)):
         _upload(office, engagement)
-        _share(office, engagement, users, days=2)
-    clock.freeze(clock.now() + timedelta(days=2, hours=1))
+        _share(office, engagement, users, days=3)
+    # The morning of "2 days before": tomorrow at 09:00 in Amsterdam.
+    clock.freeze(datetime.combine(clock.today() + timedelta(days=1), time(9, 1),
+                                  clock.AMSTERDAM))
     with app.app_context():
         reminders.sweep(portal_db.session, app.extensions["portal.reminder_composers"],
                         tiers=app.config["REMINDER_TIERS"])
