@@ -11,7 +11,7 @@ CALENDAR_MOMENTS ?= 2027-04-30T00:30:00+02:00 2027-12-31T23:30:00+01:00 \
 	2028-02-29T12:00:00+01:00 2027-03-28T01:30:00+01:00 2027-10-31T02:30:00+02:00
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-sqlite test-postgres test-calendar bench lint format translations extract-messages clean
+.PHONY: help demo test test-sqlite test-postgres test-calendar bench profile audit lint format translations extract-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -69,6 +69,17 @@ test-postgres: $(VENV)/.installed-dev translations ## Run the suite on PostgreSQ
 
 bench: $(VENV)/.installed-dev translations ## Load the reference data at 1x and 10x into fresh databases, print the figures (about 6 minutes)
 	$(BIN)/python -m bench --pg-url "$(PG_TEST_URL)"
+
+profile: $(VENV)/.installed-dev translations ## Profile one page in-process on SQLite 1x (PAGE=clients, or PAGE=all), into bench/results/profile-PAGE.html and .txt
+	$(BIN)/python -m bench --profile "$(PAGE)"
+
+# Lighthouse and the Nu HTML checker, from tools/audit/package-lock.json (--ignore-scripts:
+# vnu-jar's install script would download a Java; the one on the PATH runs vnu.jar).
+tools/audit/node_modules/.package-lock.json: tools/audit/package.json tools/audit/package-lock.json
+	cd tools/audit && npm ci --ignore-scripts --no-audit --no-fund
+
+audit: $(VENV)/.installed-app translations tools/audit/node_modules/.package-lock.json ## Lighthouse (mobile, desktop) and the Nu HTML checker over every page of the demo; needs Chromium, Node and Java
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python tools/audit/audit.py
 
 lint: $(VENV)/.installed-dev ## Ruff
 	$(BIN)/ruff check .

@@ -1,5 +1,6 @@
 """The import figure: 5,000 clients with 7,500 contact persons read, previewed and applied
-through the service the import pages use (clients.imports), on a seeded database."""
+through the service the import pages use (clients.imports), on a seeded database; applied
+as the page and the worker do it (queued, then the worker's sweep), timed together."""
 
 from __future__ import annotations
 
@@ -51,15 +52,20 @@ def client_import(app: Flask, practice_id: int, count: int = IMPORT_CLIENTS) -> 
             uploaded = time.perf_counter()
             previewed = imports.preview(session, started, prices, extra)
             checked = time.perf_counter()
-            outcome = imports.apply(session, actor, practice, started, previewed,
-                                    previewed.stamp, only_valid=False, admin=True)
+            queued = imports.apply(session, actor, practice, started, previewed,
+                                   previewed.stamp, only_valid=False, admin=True)
+            # More than INLINE_LIMIT rows: the page queues them and the worker's sweep
+            # applies them (the preview made again, then a chunk per transaction).
+            assert queued is None or count <= imports.INLINE_LIMIT
+            imports.run_queued(session, prices, extra)
             done = time.perf_counter()
+            outcome = session.get(type(started), started.id, populate_existing=True).result
     seconds = done - start
-    return {"clients": outcome.created, "contacts": outcome.contacts,
+    return {"clients": outcome["created"], "contacts": outcome["contacts"],
             "upload_s": round(uploaded - start, 3), "preview_s": round(checked - uploaded, 3),
             "apply_s": round(done - checked, 3), "seconds": round(seconds, 3),
             "queries": counter.count, "target": f"< {IMPORT_TARGET_S:g} s",
-            "passed": outcome.created == count and seconds < IMPORT_TARGET_S}
+            "passed": outcome["created"] == count and seconds < IMPORT_TARGET_S}
 
 
 BULK_REPORTS = 300

@@ -81,6 +81,17 @@ class Browser:
             raise RuntimeError(f"login of {email} at {path} answered {response.status_code}")
 
 
+LOGINS = {"staff": ("/office/login", ADMIN_EMAIL), "client": ("/login", CLIENT_EMAIL)}
+
+
+def signed_in(app: Flask, host: str, actor: str) -> Browser:
+    """A browser on the host, signed in as the bench's admin ("staff") or client user."""
+    browser = Browser(app, host)
+    path, email = LOGINS[actor]
+    browser.login(path, email, PASSWORD)
+    return browser
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much to measure per page: up to `requests` timed requests after `warmup`, but a
@@ -103,9 +114,7 @@ def measure(app: Flask, seed: dict[str, Any], *, host: str, budget: Budget
 
     got_request_exception.connect(keep, app)
     try:
-        browsers = {"staff": Browser(app, host), "client": Browser(app, host)}
-        browsers["staff"].login("/office/login", ADMIN_EMAIL, PASSWORD)
-        browsers["client"].login("/login", CLIENT_EMAIL, PASSWORD)
+        browsers = {actor: signed_in(app, host, actor) for actor in LOGINS}
         results = {}
         for page in PAGES:
             errors.clear()

@@ -111,7 +111,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="size of the document sent up and down (default 200)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer requests and 3 s of load: a smoke run, not figures")
+    parser.add_argument("--profile", metavar="PAGE",
+                        help="instead of the figures: profile one page (a key of "
+                             "bench.pages.PAGES) or all with pyinstrument on SQLite 1x, "
+                             "writing bench/results/profile-PAGE.html and .txt")
+    parser.add_argument("--profile-requests", type=int, default=50, metavar="N",
+                        help="profiled requests per page (default 50)")
     args = parser.parse_args(argv)
+    profiled = [p.key for p in pages.PAGES] + ["all"]
+    if args.profile is not None and args.profile not in profiled:
+        print(f"python -m bench: --profile {args.profile!r} is not a page; one of: "
+              + ", ".join(profiled), file=sys.stderr)
+        raise SystemExit(2)
     if args.quick:
         args.requests, args.requests_10x, args.warmup, args.seconds = 30, 5, 5, 3.0
         args.page_seconds = 2.0
@@ -120,15 +131,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    if args.profile:
+        from bench import profiling
+
+        return profiling.main(args)
     progress = Progress()
-    results = _start(_clean_environment())
+    results = _start(clean_environment())
     results["settings"] = {"requests": args.requests, "page_seconds": args.page_seconds,
                            "requests_10x": args.requests_10x, "page_seconds_10x": 3.0,
                            "warmup": args.warmup, "seconds": args.seconds}
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         workdir = Path(tmp)
-        env = {"PORTAL_SECRET_KEY": SECRET, "PORTAL_INSTANCE_PATH": str(workdir / "instance"),
-               "PORTAL_BASE_DOMAIN": "localhost"}
+        env = environment(workdir)
         postgres = None if args.no_postgres else _postgres(args.pg_url, results, progress)
         try:
             try:
@@ -264,7 +278,7 @@ def _separate(results: dict[str, Any], postgres: databases.PostgresServer | None
     return failed
 
 
-def _clean_environment() -> list[str]:
+def clean_environment() -> list[str]:
     """The bench sets every PORTAL_* setting it needs; a developer's own (PORTAL_HTTPS=1, a
     production database URL, ...) must neither change the figures nor be touched."""
     stray = sorted(name for name in os.environ if name.startswith("PORTAL_"))
@@ -294,7 +308,14 @@ def _load_all(workdir: Path, env: dict[str, str], postgres: databases.PostgresSe
     return sorted(done, key=lambda d: (d.engine != "sqlite", d.scale))
 
 
-def _config(database: Database, workdir: Path) -> dict[str, Any]:
+def environment(workdir: Path) -> dict[str, str]:
+    """The settings of the processes the bench starts (`portal bench-seed`, gunicorn)."""
+    return {"PORTAL_SECRET_KEY": SECRET, "PORTAL_INSTANCE_PATH": str(workdir / "instance"),
+            "PORTAL_BASE_DOMAIN": "localhost"}
+
+
+def app_config(database: Database, workdir: Path) -> dict[str, Any]:
+    """The settings of an app the bench creates in-process on one of its databases."""
     return {"DATABASE_URL": database.url, "SECRET_KEY": SECRET, "DEBUG": False,
             "INSTANCE_PATH": str(workdir / "instance"), "BASE_DOMAIN": "localhost",
             "RATELIMIT_STORAGE_URI": "memory://", "MAIL_BACKEND": "smtp"}
@@ -304,7 +325,7 @@ def _pages(database: Database, workdir: Path, args: argparse.Namespace) -> dict[
     from portal import create_app
     from portal import db as portal_db
 
-    app = create_app(_config(database, workdir))
+    app = create_app(app_config(database, workdir))
     if database.scale == 1:
         budget = pages.Budget(args.requests, args.warmup, args.page_seconds)
     else:  # the counts are what 10x is for; its times only show the trend
@@ -332,7 +353,7 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
     from portal import create_app
     from portal import db as portal_db
 
-    config = _config(database, workdir)
+    config = app_config(database, workdir)
     practice_id = database.seed["big_practice_id"]
     app = create_app(config)
     figures: dict[str, Any] = {}

@@ -22,7 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.accounts.views import bp as accounts_bp
     from portal.audit import service as audit
     from portal.audit.views import bp as audit_bp
-    from portal.clients import tiers
+    from portal.clients import billing, tiers
+    from portal.clients import imports as client_imports
     from portal.clients.views import bp as clients_bp
     from portal.collaboration import exports, offers, retention
     from portal.collaboration.views import bp as collaboration_bp
@@ -30,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.documents import service as documents
     from portal.documents.views import bp as documents_bp
     from portal.engagements import approvals, bulk_reports
+    from portal.engagements import service as engagements
     from portal.engagements.views import bp as engagements_bp
     from portal.home.views import bp as home_bp
     from portal.insights import charts
@@ -37,6 +39,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.notifications import reminders, worker
     from portal.notifications import setup as notifications
     from portal.notifications.views import bp as notifications_bp
+    from portal.operations import metrics, observability
+    from portal.operations.views import bp as operations_bp
     from portal.questionnaires import service as questionnaires
     from portal.questionnaires.views import bp as questionnaires_bp
     from portal.tenancy import hosts
@@ -53,6 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["REMINDER_TIERS"] = tiers.tiers_with("deadline_reminders")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    observability.init_app(app)  # logging and request ids before anything logs
+    metrics.init_app(app)
     db.init_app(app)
     hosts.init_app(app)  # g.practice first: every later hook and error page relies on it
     security.init_app(app)
@@ -74,6 +80,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     worker.register_sweep(app, "exports", lambda s: exports.build_queued(s, files.storage()))
     worker.register_sweep(app, "reports in bulk",
                           lambda s: bulk_reports.run_queued(s, files.storage()))
+    worker.register_sweep(app, "client imports", lambda s: client_imports.run_queued(
+        s, *billing.prices_from(app.config)))
+    worker.register_sweep(app, "engagements in bulk", engagements.run_queued_batches)
     worker.register_sweep(app, "retention", lambda s: retention.sweep(s, files.storage()))
     worker.register_sweep(app, "database statistics", db.refresh_statistics)
     worker.register_sweep(app, "audit log checks", audit.check_due)
@@ -89,4 +98,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(collaboration_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(operations_bp)
     return app

@@ -24,6 +24,7 @@ from portal.clients import tiers
 from portal.clients.models import Client, ClientImport
 from portal.collaboration.models import ClientExport, Offer
 from portal.engagements.models import (
+    BulkEngagementBatch,
     BulkReportBatch,
     Engagement,
     ReportVersion,
@@ -182,6 +183,13 @@ def report_batch_for_staff(user: StaffUser, batch_id: int) -> BulkReportBatch:
     """PDFs dropped at once by staff of this practice, or 404."""
     return _found(select(BulkReportBatch).where(BulkReportBatch.id == batch_id,
                                                 BulkReportBatch.practice_id == user.practice_id))
+
+
+def engagement_batch_for_staff(user: StaffUser, batch_id: int) -> BulkEngagementBatch:
+    """Engagements made for many clients by the worker, in this staff user's practice, or
+    404."""
+    return _found(select(BulkEngagementBatch).where(
+        BulkEngagementBatch.id == batch_id, BulkEngagementBatch.practice_id == user.practice_id))
 
 
 def client_import_for_staff(user: StaffUser, import_id: int) -> ClientImport:

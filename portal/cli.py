@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -206,7 +207,7 @@ def storage_gc(grace_hours: int | None) -> None:
 def retention(dry_run: bool) -> None:
     """Delete the data of ended collaborations whose retention period has passed."""
     from portal import db as database
-    from portal.clock import now
+    from portal.clock import AMSTERDAM, now
     from portal.collaboration import retention as engine
     from portal.documents import files
 
@@ -214,13 +215,67 @@ def retention(dry_run: bool) -> None:
     if dry_run:
         planned = engine.plan(session)
         for client, with_export in planned:
-            when = "now" if client.purge_after <= now() else f"{client.purge_after:%Y-%m-%d}"
+            # The day in Amsterdam, as the client's page says it; not the day in UTC.
+            day = client.purge_after.astimezone(AMSTERDAM)
+            when = "now" if client.purge_after <= now() else f"{day:%Y-%m-%d}"
             extra = " (an export for the practice first)" if with_export else ""
             click.echo(f"{client.client_number:<10} {client.name:<40} {client.status:<7} "
                        f"deleted {when}{extra}")
         click.echo(f"{len(planned)} ended client(s); nothing was deleted")
         return
     click.echo(f"{engine.sweep(session, files.storage())} client(s) deleted")
+
+
+@cli.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(directory: Path) -> None:
+    """Write the database and every stored file into DIRECTORY (new or empty), with a
+    manifest; safe while the app and the worker run. Exit code 1 when rows point to files
+    storage does not have."""
+    import time
+
+    from portal.operations import backup as operations
+
+    started = time.monotonic()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        made = operations.backup(app, directory, report=click.echo)
+    except operations.BackupError as problem:
+        raise click.ClickException(str(problem)) from None
+    manifest = made.manifest
+    click.echo(f"backup in {directory}: {manifest['database']} database at revision "
+               f"{manifest['alembic_revision']}, {made.files} file(s) "
+               f"({made.file_bytes / 1e6:.1f} MB), {time.monotonic() - started:.1f} s")
+    if made.missing:
+        shown = ", ".join(f"{m['key']} ({m['table']})" for m in made.missing[:3])
+        click.echo(f"WARNING: {len(made.missing)} file(s) that rows point to are not in "
+                   f"storage at all: {shown}", err=True)
+        raise SystemExit(1)
+
+
+@cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(directory: Path) -> None:
+    """Restore a backup from DIRECTORY into this empty instance (its database and storage),
+    then migrate the database to this version's schema."""
+    from datetime import UTC, datetime
+
+    from portal.operations import backup as operations
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        done = operations.restore(app, directory, report=click.echo)
+    except operations.BackupError as problem:
+        raise click.ClickException(str(problem)) from None
+    made = datetime.fromisoformat(done.created_at).astimezone(UTC)
+    click.echo(f"restored the backup of {made:%Y-%m-%d %H:%M} UTC (revision {done.revision_from}, "
+               f"now {done.revision_to}): {done.practices} practice(s), {done.clients} "
+               f"client(s), {done.files} file(s), {done.audit_events} audit event(s)")
+    if done.missing:
+        click.echo(f"WARNING: {done.missing} file(s) were already missing when the backup "
+                   "was made (listed in its manifest.json)", err=True)
 
 
 def main() -> None:

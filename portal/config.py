@@ -157,6 +157,13 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PUBLIC_PORT": _int("PUBLIC_PORT", 5000 if debug else 0) or None,
         "WORKER_POLL_SECONDS": _int("WORKER_POLL_SECONDS", 5),
         "WORKER_SWEEP_SECONDS": _int("WORKER_SWEEP_SECONDS", 60),
+        # /healthz calls the worker stale when it has not checked in for this long.
+        "WORKER_STALE_SECONDS": _int("WORKER_STALE_SECONDS",
+                                     max(120, 3 * _int("WORKER_POLL_SECONDS", 5))),
+        # Logs and metrics (portal/operations): text or json lines; /metrics needs the token.
+        "LOG_FORMAT": (_env("LOG_FORMAT", "text") or "text").lower(),
+        "LOG_LEVEL": (_env("LOG_LEVEL", "info") or "info").upper(),
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
         # Password hashing: argon2id with argon2-cffi's defaults unless tests ask cheaper.
         "PASSWORD_HASH_FAST": False,
         "BABEL_DEFAULT_LOCALE": "nl",

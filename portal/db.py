@@ -35,7 +35,7 @@ from werkzeug.local import LocalProxy
 
 # Packages whose models.py make up the schema, in import order.
 MODEL_PACKAGES = ("audit", "notifications", "tenancy", "accounts", "clients", "engagements",
-                  "documents", "questionnaires", "insights")
+                  "documents", "questionnaires", "insights", "operations")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

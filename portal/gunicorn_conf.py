@@ -19,17 +19,31 @@ reverse proxy on the same machine (README.md, "Running in production"):
     PORTAL_ERROR_LOG            -               file for gunicorn's own log, "-" is stderr
     PORTAL_LOG_LEVEL            info
     PORTAL_CONTROL_SOCKET       (off)           path of gunicorn's control socket (gunicornc)
+    PORTAL_LOG_FORMAT           text            json: every line (gunicorn's too) a JSON object
+    PROMETHEUS_MULTIPROC_DIR    a new temp dir  where each process keeps its request counts
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import tempfile
 import traceback
 from typing import Any
 
 from gunicorn.glogging import Logger
 
+from portal.operations.observability import access_fields, formatter
 from portal.security import redact_tokens
+
+# Before any process loads the app (and prometheus-client, which reads it on import):
+# every process counts its requests in a file here and /metrics adds them all up
+# (portal/operations/metrics.py).
+_made_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _made_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = \
+        tempfile.mkdtemp(prefix="portal-metrics-")
 
 
 def _int(name: str, default: int) -> int:
@@ -69,7 +83,20 @@ errorlog = os.environ.get("PORTAL_ERROR_LOG") or "-"
 loglevel = os.environ.get("PORTAL_LOG_LEVEL") or "info"
 # The route, never the query string (searches hold names, links hold tokens): %(U)s is
 # the path alone. The client's address is the proxy's unless PORTAL_PROXY_FIX is set.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+access_log_format = ('%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" '
+                     '%({x-request-id}o)s')
+JSON_LOGS = (os.environ.get("PORTAL_LOG_FORMAT") or "").strip().lower() == "json"
+
+
+def on_starting(server: Any) -> None:
+    """Counts in the directory are of an earlier run's processes: start from none."""
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def on_exit(server: Any) -> None:
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
 
 
 class AccessLog(Logger):
@@ -79,12 +106,23 @@ class AccessLog(Logger):
     as one string, so the path in it is redacted before any handler or filter sees it.
     """
 
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if JSON_LOGS:
+            for handler in self.error_log.handlers + self.access_log.handlers:
+                handler.setFormatter(formatter("json"))
+
     def access(self, resp: Any, req: Any, environ: dict[str, Any],
                request_time: Any) -> None:
         if not self.cfg.accesslog:
             return
         try:
             atoms = self.atoms_wrapper_class(self.atoms(resp, req, environ, request_time))
+            if JSON_LOGS:
+                fields = access_fields(atoms)
+                self.access_log.info("%s %s %s", fields["method"], fields["path"],
+                                     fields["status"], extra={"fields": fields})
+                return
             self.access_log.info("%s", redact_tokens(self.cfg.access_log_format % atoms))
         except Exception:  # a log line must never fail a request
             self.error(traceback.format_exc())

@@ -65,9 +65,13 @@ def _without_nul(value: Any) -> Any:
 
 class Form(FlaskForm):
     """Every form of the portal: typed text loses NUL characters first. Nobody types them,
-    and PostgreSQL cannot store them in a text column (a 500 the fuzz test found)."""
+    and PostgreSQL cannot store them in a text column (a 500 the fuzz test found).
+    The CSRF field renders without an id: a page with several forms would repeat it."""
 
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             filters = (_without_nul, *unbound_field.kwargs.get("filters", ()))
-            return unbound_field.bind(form=form, **{**options, "filters": filters})
+            extra: dict[str, Any] = {}
+            if options.get("name") == self.csrf_field_name:
+                extra["render_kw"] = {"id": False, **unbound_field.kwargs.get("render_kw", {})}
+            return unbound_field.bind(form=form, **{**options, "filters": filters, **extra})

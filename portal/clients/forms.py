@@ -37,6 +37,11 @@ class ClientForm(Form):
                                filters=[_blank_to_none])
     contact_email = EmailField(_l("Contact e-mail address"), filters=[_blank_to_none],
                                validators=[Optional(), Email(), Length(max=254)])
+    # Choices: the practice's staff (0: nobody), set by the view.
+    responsible_id = SelectField(_l("Responsible"), coerce=int, validate_choice=True,
+                                 default=0, description=_l(
+                                     "Who looks after this client. Engagements made for many "
+                                     "clients at once can take them as responsible."))
 
 
 class NewClientForm(ClientForm):

@@ -6,6 +6,8 @@ Steps: upload (a CSV or XLSX, read by `portal.tabular`), map the file's columns 
 every row — new, updated, unchanged or refused with its line and reason —, then apply exactly
 the previewed rows in one transaction. Matched by client number, so importing the same file
 again changes nothing; an empty cell keeps what is stored unless the import says it erases.
+More rows than INLINE_LIMIT are applied by the worker instead, a chunk per transaction, with
+the progress on the import's page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Session
 from stdnum.nl import btw
 
 from portal import audit, tabular
-from portal.accounts.models import ClientUser, Membership
+from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit import Actor
 from portal.audit.service import Subject
 from portal.clients import tiers
@@ -36,6 +39,9 @@ from portal.clients.models import PAYERS, STATUSES, Client, ClientImport
 from portal.clients.service import invite, selection_stamp
 from portal.clock import now
 from portal.db import transaction
+from portal.notifications import jobs
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -44,8 +50,8 @@ CONTACTS = 3  # contact persons a row may carry (name and e-mail each)
 
 # Our fields, with the header names (normalised: lower case, words only) that mean them in
 # the exports of Exact Online, SnelStart, Twinfield, AFAS, Nmbrs and practices' own sheets.
-CLIENT_NUMBER, NAME, KVK, VAT, TIER, PAYER = (
-    "client_number", "name", "kvk_number", "vat_number", "tier", "payer")
+CLIENT_NUMBER, NAME, KVK, VAT, TIER, PAYER, RESPONSIBLE = (
+    "client_number", "name", "kvk_number", "vat_number", "tier", "payer", "responsible_id")
 CONTACT_FIELDS = [(f"contact{n}_name" if n > 1 else "contact_name",
                    f"contact{n}_email" if n > 1 else "contact_email")
                   for n in range(1, CONTACTS + 1)]
@@ -65,6 +71,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     TIER: ("clienttype", "client type", "type client", "abonnement", "tier", "pakket",
            "type"),
     PAYER: ("betaald door", "betaler", "paid by", "payer"),
+    # A member of staff of this practice, by e-mail address or name.
+    RESPONSIBLE: ("verantwoordelijke", "verantwoordelijke medewerker", "verantwoordelijk",
+                  "accountmanager", "account manager", "behandelaar", "dossierbehandelaar",
+                  "responsible", "responsible staff", "responsible person"),
     **{name: (f"contactpersoon {n}", f"naam contactpersoon {n}", f"contact {n}",
               f"contact person {n}", f"contact name {n}")
        for n, (name, _email) in enumerate(CONTACT_FIELDS, start=1) if n > 1},
@@ -80,6 +90,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 LABELS = {
     CLIENT_NUMBER: _l("Client number"), NAME: _l("Company name"), KVK: _l("KvK number"),
     VAT: _l("VAT number"), TIER: _l("Tier"), PAYER: _l("Paid by"),
+    RESPONSIBLE: _l("Responsible"),
     "contact_name": _l("Contact person"), "contact_email": _l("E-mail address"),
     **{name: _l("Contact person %(n)d", n=n) for n, (name, _e) in
        enumerate(CONTACT_FIELDS, start=1) if n > 1},
@@ -88,6 +99,7 @@ LABELS = {
 }
 FIELDS = list(LABELS)  # the mapping page's order
 ERASABLE = (KVK, VAT)  # the fields an empty cell may erase, when the import says so
+COMPARED = (NAME, KVK, VAT, TIER, PAYER, RESPONSIBLE)  # stored on the client as they are
 
 
 class ImportRefused(Exception):
@@ -179,6 +191,53 @@ def _parse(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             contacts.append((address, name[:200] or address.split("@")[0]))
     parsed["contacts"] = contacts
     return parsed, problems
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The practice's members of staff, as an import names them: by e-mail address or by
+    name (case and spacing aside)."""
+
+    by_email: dict[str, tuple[int, bool]]       # address -> (id, active)
+    by_name: dict[str, list[tuple[int, bool]]]  # folded name -> [(id, active)]
+    names: dict[int, str]                       # id -> name, for the preview
+
+    @classmethod
+    def of(cls, session: Session, practice_id: int) -> Staff:
+        by_email: dict[str, tuple[int, bool]] = {}
+        by_name: dict[str, list[tuple[int, bool]]] = {}
+        names: dict[int, str] = {}
+        for staff_id, email, name, active in session.execute(
+                select(StaffUser.id, StaffUser.email, StaffUser.name, StaffUser.active)
+                .where(StaffUser.practice_id == practice_id)):
+            by_email[email.lower()] = (staff_id, active)
+            by_name.setdefault(_folded(name), []).append((staff_id, active))
+            names[staff_id] = name
+        return cls(by_email, by_name, names)
+
+    def find(self, value: str, stored: int | None) -> tuple[int | None, str | None]:
+        """The staff member's id, or why the value names nobody who may be responsible. One
+        whose account is switched off is refused, unless the client has them already (an
+        export of the client reads back in unchanged)."""
+        found = self.by_email.get(value.lower())
+        if found is None:
+            named = self.by_name.get(_folded(value), [])
+            if len(named) > 1:
+                return None, _("More than one member of staff is called “%(value)s”: use "
+                               "the e-mail address.", value=value)
+            found = named[0] if named else None
+        if found is None:
+            return None, _("“%(value)s” is not a member of staff of this practice: use their "
+                           "e-mail address or their name as the portal knows it.", value=value)
+        staff_id, active = found
+        if not active and staff_id != stored:
+            return None, _("%(name)s can no longer sign in, so cannot be responsible.",
+                           name=self.names[staff_id])
+        return staff_id, None
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 # --- mapping ---------------------------------------------------------------------------
@@ -279,6 +338,11 @@ class Preview:
     monthly_effect: Decimal
     extra_users: int
     new_contacts: int
+    staff_names: dict[int, str] = field(default_factory=dict)  # for the responsible column
+
+    @property
+    def to_apply(self) -> int:
+        return self.counts["new"] + self.counts["updated"]
 
     def of(self, kind: str, limit: int = SHOWN) -> list[Row]:
         return [r for r in self.rows if r.kind == kind][:limit]
@@ -308,6 +372,8 @@ def preview(session: Session, started: ClientImport, prices: dict[str, Decimal],
 
     stored = {c.client_number: c for c in session.scalars(
         select(Client).where(Client.practice_id == started.practice_id))}
+    staff = Staff.of(session, started.practice_id) if RESPONSIBLE in columns.values() \
+        else Staff({}, {}, {})
     members: dict[int, set[str]] = {}
     for client_id, email in session.execute(
             select(Membership.client_id, ClientUser.email)
@@ -327,6 +393,11 @@ def preview(session: Session, started: ClientImport, prices: dict[str, Decimal],
         client = stored.get(number)
         if client is None and not parsed.get(NAME):
             problems.append(_("A new client needs a name."))
+        if values.get(RESPONSIBLE):
+            parsed[RESPONSIBLE], problem = staff.find(
+                values[RESPONSIBLE], client.responsible_id if client else None)
+            if problem:
+                problems.append(problem)
         row = Row(line, number, parsed.get(NAME) or (client.name if client else ""),
                   "refused", problems=problems, values=parsed)
         if not problems:
@@ -349,7 +420,8 @@ def preview(session: Session, started: ClientImport, prices: dict[str, Decimal],
                 effect += extra * extra_user_price
                 new_contacts += len(row.new_contacts)
         rows.append(row)
-    return Preview(rows, Counter(r.kind for r in rows), effect, extra_users, new_contacts)
+    return Preview(rows, Counter(r.kind for r in rows), effect, extra_users, new_contacts,
+                   staff.names)
 
 
 def _classify(row: Row, client: Client | None, parsed: dict[str, Any],
@@ -362,10 +434,9 @@ def _classify(row: Row, client: Client | None, parsed: dict[str, Any],
     row.new_contacts = [(a, n) for a, n in parsed["contacts"] if a not in known]
     if client is None:
         row.kind = "new"
-        row.changes = {f: (None, parsed[f]) for f in (NAME, KVK, VAT, TIER, PAYER)
-                       if parsed.get(f)}
+        row.changes = {f: (None, parsed[f]) for f in COMPARED if parsed.get(f)}
         return
-    for name in (NAME, KVK, VAT, TIER, PAYER):
+    for name in COMPARED:
         new = parsed.get(name)
         old = getattr(client, name)
         if new and new != old:
@@ -379,6 +450,10 @@ def _classify(row: Row, client: Client | None, parsed: dict[str, Any],
 
 
 # --- apply -----------------------------------------------------------------------------
+
+INLINE_LIMIT = 200  # more rows to import than this are applied by the worker, with progress
+CHUNK = 500         # file rows per transaction in the worker: progress shows between them
+
 
 class PreviewChanged(Exception):
     """The rows would not come out as previewed (the clients changed meanwhile)."""
@@ -394,11 +469,16 @@ class Outcome:
 
 
 def apply(session: Session, actor: Actor, practice: Any, started: ClientImport,
-          result: Preview, stamp: str, *, only_valid: bool, admin: bool) -> Outcome:
-    """Carry out exactly the previewed rows in one transaction, one audit event per client
-    created or changed. All or nothing: any refused row stops it, unless `only_valid`.
-    An import that changes the monthly fee is for admins, as billing is."""
-    if started.state != "uploaded":
+          result: Preview, stamp: str, *, only_valid: bool, admin: bool) -> Outcome | None:
+    """Carry out exactly the previewed rows, one audit event per client created or changed.
+    All or nothing: any refused row stops it, unless `only_valid`. An import that changes
+    the monthly fee is for admins, as billing is. Up to INLINE_LIMIT rows are done at once
+    in one transaction (the outcome); more are queued for the worker (None), which checks
+    the preview again before it starts and shows its progress on the import's page."""
+    if started.state in ("queued", "running"):
+        raise ImportRefused(_("This import is being applied already: its page shows how far "
+                              "it is."))
+    if started.state not in ("uploaded", "failed"):
         raise ImportRefused(_("This import has been applied already."))
     if result.stamp != stamp:
         raise PreviewChanged()
@@ -410,62 +490,158 @@ def apply(session: Session, actor: Actor, practice: Any, started: ClientImport,
         raise ImportRefused(_("Nothing was imported: %(num)d rows are refused. Correct them "
                               "in the file and upload it again, or import only the valid "
                               "rows.", num=refused))
-    moment = now()
+    summary: dict[str, Any] = {
+        "total": len(result.rows), "done": 0, "to_apply": result.to_apply, "created": 0,
+        "updated": 0, "unchanged": result.counts["unchanged"], "contacts": 0, "invited": 0,
+        "refused": refused, "refused_rows": [[r.line, r.number, r.name, " ".join(r.problems)]
+                                             for r in result.rows if r.kind == "refused"]}
+    if result.to_apply > INLINE_LIMIT:
+        with transaction(session):
+            started.state, started.claimed_at, started.result = "queued", None, summary
+            started.options = {**started.options, "job": {
+                "actor": [actor.type, actor.id, actor.label], "stamp": stamp}}
+        return None
     with transaction(session):
-        new_rows = [r for r in result.rows if r.kind == "new"]
-        ids: dict[str, int] = {}
-        for start in range(0, len(new_rows), 500):
-            chunk = new_rows[start:start + 500]
-            for client_id, number in session.execute(insert(Client).returning(
-                    Client.id, Client.client_number), [{
-                    "practice_id": started.practice_id, "client_number": r.number,
-                    "name": r.values[NAME], "kvk_number": r.values.get(KVK),
-                    "vat_number": r.values.get(VAT),
-                    "tier": r.values.get(TIER) or tiers.STANDARD,
-                    "payer": r.values.get(PAYER) or "practice",
-                    "contact_name": r.new_contacts[0][1] if r.new_contacts else None,
-                    "contact_email": r.new_contacts[0][0] if r.new_contacts else None,
-                    "created_at": moment, "updated_at": moment} for r in chunk]):
-                ids[number] = client_id
-        changed = [r for r in result.rows if r.kind == "updated"]
-        stored = {c.client_number: c for c in session.scalars(select(Client).where(
-            Client.practice_id == started.practice_id,
-            Client.client_number.in_([r.number for r in changed])))} if changed else {}
-        updates = [{"id": stored[r.number].id, **{f: new for f, (_o, new) in r.changes.items()},
-                    "updated_at": moment} for r in changed if r.changes]
-        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for values in updates:
-            by_keys.setdefault(tuple(sorted(values)), []).append(values)
-        for group in by_keys.values():
-            session.execute(update(Client), group)
-        for r in changed:
-            ids[r.number] = stored[r.number].id
-        contacts, invited = _add_contacts(session, started, practice, result, ids, stored)
-        audit.record_many(session, actor, "client.imported", [
-            (Subject("clients", ids[r.number], ids[r.number]),
-             {"import": started.id, "line": r.line, "new": r.kind == "new",
-              "changes": {f: [o, n] for f, (o, n) in r.changes.items()},
-              "contacts_added": [a for a, _n in r.new_contacts]})
-            for r in result.rows if r.kind in ("new", "updated")])
-        outcome = Outcome(len(new_rows), len(changed), contacts, invited, refused)
-        started.state, started.applied_at, started.data = "applied", moment, b""
-        started.result = {"created": outcome.created, "updated": outcome.updated,
-                          "unchanged": result.counts["unchanged"], "contacts": contacts,
-                          "invited": invited, "refused": refused,
-                          "refused_rows": [[r.line, r.number, r.name, " ".join(r.problems)]
-                                           for r in result.rows if r.kind == "refused"]}
-        audit.record(session, actor, "clients.import_applied",
-                     Subject("client_imports", started.id), file=started.filename,
-                     sha256=started.sha256, created=outcome.created, updated=outcome.updated,
-                     refused=refused)
-    return outcome
+        _count(summary, _apply_rows(session, actor, practice, started, result.rows))
+        summary["done"] = len(result.rows)
+        _finish(session, actor, started, summary)
+    return Outcome(summary["created"], summary["updated"], summary["contacts"],
+                   summary["invited"], refused)
 
 
-def _add_contacts(session: Session, started: ClientImport, practice: Any, result: Preview,
-                  ids: dict[str, int], stored: dict[str, Client]) -> tuple[int, int]:
+def _count(summary: dict[str, Any], counts: dict[str, int]) -> None:
+    for key, number in counts.items():
+        summary[key] += number
+
+
+def _apply_rows(session: Session, actor: Actor, practice: Any, started: ClientImport,
+                rows: list[Row]) -> dict[str, int]:
+    """The new and updated ones among `rows`, in the caller's transaction."""
+    moment = now()
+    new_rows = [r for r in rows if r.kind == "new"]
+    ids: dict[str, int] = {}
+    for start in range(0, len(new_rows), 500):
+        chunk = new_rows[start:start + 500]
+        for client_id, number in session.execute(insert(Client).returning(
+                Client.id, Client.client_number), [{
+                "practice_id": started.practice_id, "client_number": r.number,
+                "name": r.values[NAME], "kvk_number": r.values.get(KVK),
+                "vat_number": r.values.get(VAT),
+                "tier": r.values.get(TIER) or tiers.STANDARD,
+                "payer": r.values.get(PAYER) or "practice",
+                "responsible_id": r.values.get(RESPONSIBLE),
+                "contact_name": r.new_contacts[0][1] if r.new_contacts else None,
+                "contact_email": r.new_contacts[0][0] if r.new_contacts else None,
+                "created_at": moment, "updated_at": moment} for r in chunk]):
+            ids[number] = client_id
+    changed = [r for r in rows if r.kind == "updated"]
+    stored = {c.client_number: c for c in session.scalars(select(Client).where(
+        Client.practice_id == started.practice_id,
+        Client.client_number.in_([r.number for r in changed])))} if changed else {}
+    updates = [{"id": stored[r.number].id, **{f: new for f, (_o, new) in r.changes.items()},
+                "updated_at": moment} for r in changed if r.changes]
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        by_keys.setdefault(tuple(sorted(values)), []).append(values)
+    for group in by_keys.values():
+        session.execute(update(Client), group)
+    for r in changed:
+        ids[r.number] = stored[r.number].id
+    contacts, invited = _add_contacts(session, started, practice, rows, ids)
+    audit.record_many(session, actor, "client.imported", [
+        (Subject("clients", ids[r.number], ids[r.number]),
+         {"import": started.id, "line": r.line, "new": r.kind == "new",
+          "changes": {f: [o, n] for f, (o, n) in r.changes.items()},
+          "contacts_added": [a for a, _n in r.new_contacts]})
+        for r in rows if r.kind in ("new", "updated")])
+    return {"created": len(new_rows), "updated": len(changed), "contacts": contacts,
+            "invited": invited}
+
+
+def _finish(session: Session, actor: Actor, started: ClientImport,
+            summary: dict[str, Any]) -> None:
+    """Applied: the file goes (what was done stays in `result`), audited as one import."""
+    started.state, started.applied_at, started.data = "applied", now(), b""
+    started.result = dict(summary)
+    audit.record(session, actor, "clients.import_applied",
+                 Subject("client_imports", started.id), file=started.filename,
+                 sha256=started.sha256, created=summary["created"],
+                 updated=summary["updated"], refused=summary["refused"])
+
+
+def run(session: Session, practice: Any, started: ClientImport, claim: jobs.Claim,
+        prices: dict[str, Decimal], extra_user_price: Decimal) -> None:
+    """The worker's part of a queued import: the preview made again and (before any row is
+    done) checked against the confirmed one, then the rows a chunk per transaction with the
+    progress in `result`. A run taken over from a worker that died goes on after the last
+    chunk it committed (the rows before it preview as unchanged now)."""
+    job = started.options["job"]
+    actor = Actor(started.practice_id, *job["actor"])
+    summary = dict(started.result or {})
+    result = preview(session, started, prices, extra_user_price)
+    if summary["done"] == 0 and result.stamp != job["stamp"]:
+        raise PreviewChanged()
+    for start in range(summary["done"], len(result.rows), CHUNK):
+        chunk = result.rows[start:start + CHUNK]
+        with transaction(session):
+            claim.renew(session)
+            _count(summary, _apply_rows(session, actor, practice, started, chunk))
+            summary["done"] = start + len(chunk)
+            started.result = dict(summary)
+    with transaction(session):
+        claim.renew(session)
+        _finish(session, actor, started, summary)
+
+
+def run_queued(session: Session, prices: dict[str, Decimal],
+               extra_user_price: Decimal) -> int:
+    """Worker sweep: apply the queued imports (and those whose worker died), each claimed
+    by one worker. One that cannot go on is marked failed with the reason on its page."""
+    from portal.tenancy.models import Practice
+
+    done = 0
+    for import_id in jobs.due(session, ClientImport):
+        claim = jobs.Claim.take(session, ClientImport, import_id)
+        if claim is None:
+            continue
+        started = session.get(ClientImport, import_id, populate_existing=True)
+        if started is None:
+            continue
+        try:
+            run(session, session.get(Practice, started.practice_id), started, claim, prices,
+                extra_user_price)
+        except jobs.LostClaim:
+            session.rollback()
+            continue
+        except PreviewChanged:
+            session.rollback()
+            _fail(session, started, claim, "changed")
+            continue
+        except Exception:  # a broken import must not stop the other jobs; it says so
+            log.exception("client import %s failed", import_id)
+            session.rollback()
+            _fail(session, started, claim, "error")
+            continue
+        done += 1
+    return done
+
+
+def _fail(session: Session, started: ClientImport, claim: jobs.Claim, reason: str) -> None:
+    try:
+        with transaction(session):
+            claim.renew(session)
+            session.refresh(started)
+            started.state = "failed"
+            started.result = {**(started.result or {}), "error": reason}
+    except jobs.LostClaim:
+        session.rollback()
+
+
+def _add_contacts(session: Session, started: ClientImport, practice: Any, rows: list[Row],
+                  ids: dict[str, int]) -> tuple[int, int]:
     """Client users (one per address in the practice) and their memberships; invitations
     only when the import asks and the client's tier has the portal."""
-    wanted = [(r, address, name) for r in result.rows if r.kind in ("new", "updated")
+    wanted = [(r, address, name) for r in rows if r.kind in ("new", "updated")
               for address, name in r.new_contacts]
     if not wanted:
         return 0, 0
@@ -517,15 +693,17 @@ def refused_csv(rows: list[list[Any]]) -> str:
 # --- export ----------------------------------------------------------------------------
 
 EXPORTED = [CLIENT_NUMBER, NAME, KVK, VAT, TIER, PAYER,
-            *[f for pair in CONTACT_FIELDS for f in pair]]
+            *[f for pair in CONTACT_FIELDS for f in pair], RESPONSIBLE]
 
 
 def export_rows(session: Session, conditions: list[Any], order: list[Any]
                 ) -> tuple[list[str], list[list[str]]]:
     """The header (in the user's language) and a row per client, in the overview's order:
-    its contact persons (the company's own contact first) in the contact columns."""
-    clients = list(session.execute(select(Client).where(*conditions).order_by(*order))
-                   .scalars())
+    its contact persons (the company's own contact first) in the contact columns, the
+    responsible member of staff by e-mail address (a name may be someone else's too)."""
+    clients = session.execute(
+        select(Client, StaffUser.email).outerjoin(StaffUser, StaffUser.id == Client.responsible_id)
+        .where(*conditions).order_by(*order)).all()
     people: dict[int, list[tuple[str, str]]] = {}
     for client_id, email, name in session.execute(
             select(Membership.client_id, ClientUser.email, ClientUser.name)
@@ -535,7 +713,7 @@ def export_rows(session: Session, conditions: list[Any], order: list[Any]
         people.setdefault(client_id, []).append((email, name))
     header = [str(LABELS[f]) for f in EXPORTED] + [_("Status")]
     rows = []
-    for client in clients:
+    for client, responsible in clients:
         contacts = list(people.get(client.id, []))
         if client.contact_email and client.contact_email not in (e for e, _n in contacts):
             contacts.insert(0, (client.contact_email, client.contact_name or ""))
@@ -545,7 +723,7 @@ def export_rows(session: Session, conditions: list[Any], order: list[Any]
         for n in range(CONTACTS):
             email, name = contacts[n] if n < len(contacts) else ("", "")
             cells += [name, email]
-        rows.append([*cells, str(STATUSES.get(client.status, client.status))])
+        rows.append([*cells, responsible or "", str(STATUSES.get(client.status, client.status))])
     return header, rows
 
 

@@ -51,6 +51,9 @@ class Client(Base):
     tier: Mapped[str] = mapped_column(String(20), default="standard")
     status: Mapped[str] = mapped_column(String(10), default="active")
     payer: Mapped[str] = mapped_column(String(10), default="practice", server_default="practice")
+    # The staff member who looks after this client: new engagements may take them over.
+    responsible_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
     # When the client confirmed online collaboration (its first days are free).
     portal_since: Mapped[datetime | None]
     blocked_at: Mapped[datetime | None]
@@ -67,7 +70,9 @@ class Client(Base):
 class ClientImport(Base):
     """A file of clients and contact persons on its way in: uploaded, its columns mapped,
     previewed, applied. The file is kept only until it is applied (or the sweep removes it);
-    what was done stays in `result`."""
+    what was done stays in `result`. A large one is applied by the worker: queued, running
+    (claimed at `claimed_at`, its progress in `result`), then applied, or failed (the rows
+    done so far stay imported; it may be previewed and applied again)."""
 
     __tablename__ = "client_imports"
     __table_args__ = (Index("ix_client_imports_practice", "practice_id", "created_at"),)
@@ -82,7 +87,9 @@ class ClientImport(Base):
     # normalised header -> field, as chosen on the mapping step (the next file starts from it)
     mapping: Mapped[dict[str, str] | None] = mapped_column(JSON)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(10), default="uploaded")  # or "applied"
+    # uploaded, queued, running, applied, failed
+    state: Mapped[str] = mapped_column(String(10), default="uploaded")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_at: Mapped[datetime | None]  # by the worker that runs it (a stale claim is taken over)
     applied_at: Mapped[datetime | None]

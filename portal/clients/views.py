@@ -79,8 +79,10 @@ def export(kind: str):  # type: ignore[no-untyped-def]
 def new():  # type: ignore[no-untyped-def]
     g.nav_section = "clients.index"
     form = NewClientForm()
+    form.responsible_id.choices = engagements.responsible_choices(db.session,
+                                                                  current_user.practice_id)
     if _valid(form, None):
-        values = {k: v for k, v in form.data.items() if k not in ("csrf_token",)}
+        values = _details(form)
         try:
             client = service.create_client(db.session, access.actor(), values)
         except NotAllowed:
@@ -103,17 +105,32 @@ def _valid(form, own_id: int | None) -> bool:  # type: ignore[no-untyped-def]
     return valid
 
 
+def _details(form) -> dict:  # type: ignore[no-untyped-def]
+    values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+    values["responsible_id"] = values.get("responsible_id") or None  # 0: nobody
+    return values
+
+
+def _details_form(client) -> ClientForm:  # type: ignore[no-untyped-def]
+    form = ClientForm(obj=client, formdata=None)
+    form.responsible_id.data = client.responsible_id or 0
+    return form
+
+
 def _card(client, **forms):  # type: ignore[no-untyped-def]
     g.nav_section = "clients.index"
     contacts = service.contacts(db.session, client)
     work = engagements.of_client(db.session, client)
     engagement_form = forms.pop("engagement_form", None) or EngagementForm(
         formdata=None, year=clock.today().year - 1)
-    engagement_form.responsible_id.choices = engagements.responsible_choices(
-        db.session, client.practice_id)
+    staff = engagements.responsible_choices(db.session, client.practice_id,
+                                            keep=client.responsible_id)
+    engagement_form.responsible_id.choices = staff
+    details_form = forms.pop("details_form", None) or _details_form(client)
+    details_form.responsible_id.choices = staff
     return render(
         "clients/card.html", client=client, contacts=contacts, engagements=work,
-        details_form=forms.pop("details_form", None) or ClientForm(obj=client, formdata=None),
+        details_form=details_form, responsible_name=dict(staff).get(client.responsible_id),
         tier_form=forms.pop("tier_form", None) or TierForm(tier=client.tier, formdata=None),
         contact_form=forms.pop("contact_form", None) or ContactForm(
             formdata=None, locale=g.practice.locale),
@@ -136,8 +153,10 @@ def card(client_id: int):  # type: ignore[no-untyped-def]
 def update_details(client_id: int):  # type: ignore[no-untyped-def]
     client = access.client_for_staff(current_user, client_id)
     form = ClientForm()
+    form.responsible_id.choices = engagements.responsible_choices(
+        db.session, client.practice_id, keep=client.responsible_id)
     if _valid(form, client.id):
-        values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        values = _details(form)
         try:
             changed = service.update_details(db.session, access.actor(), client, values)
         except NotAllowed:
@@ -209,8 +228,8 @@ def remove_contact(client_id: int, membership_id: int):  # type: ignore[no-untyp
 def create_engagement(client_id: int):  # type: ignore[no-untyped-def]
     client = access.client_for_staff(current_user, client_id)
     form = EngagementForm()
-    form.responsible_id.choices = engagements.responsible_choices(db.session,
-                                                                  client.practice_id)
+    form.responsible_id.choices = engagements.responsible_choices(
+        db.session, client.practice_id, keep=client.responsible_id)
     if not form.validate_on_submit():
         return _card(client, engagement_form=form, status=422)
     engagement = engagements.create(db.session, access.actor(), client, {
@@ -328,6 +347,9 @@ def import_start():  # type: ignore[no-untyped-def]
                   status=422 if request.method == "POST" else 200)
 
 
+PREVIEWABLE = ("uploaded", "failed")  # a failed import may be checked and applied again
+
+
 def _table_or_gone(started):  # type: ignore[no-untyped-def]
     if started.state != "uploaded":
         return None
@@ -337,7 +359,8 @@ def _table_or_gone(started):  # type: ignore[no-untyped-def]
 @bp.route("/office/clients/import/<int:import_id>", methods=["GET", "POST"])
 @access.staff()
 def import_mapping(import_id: int):  # type: ignore[no-untyped-def]
-    """Step 2: which column holds what (guessed); or, once applied, what was done."""
+    """Step 2: which column holds what (guessed); or, once confirmed, how far the worker
+    is (an htmx poll gets only that block) and then what was done."""
     g.nav_section = "clients.index"
     started = access.client_import_for_staff(current_user, import_id)
     table = _table_or_gone(started)
@@ -374,7 +397,7 @@ def _preview_page(started, result, form, status=200):  # type: ignore[no-untyped
     g.nav_section = "clients.index"
     return render("clients/import_preview.html", started=started, preview=result, form=form,
                   labels=imports.LABELS, tier_labels=tiers.LABELS, shown=imports.SHOWN,
-                  status=status)
+                  inline_limit=imports.INLINE_LIMIT, status=status)
 
 
 @bp.get("/office/clients/import/<int:import_id>/preview")
@@ -382,7 +405,7 @@ def _preview_page(started, result, form, status=200):  # type: ignore[no-untyped
 def import_preview(import_id: int):  # type: ignore[no-untyped-def]
     """Step 3: every row as it would come out."""
     started = access.client_import_for_staff(current_user, import_id)
-    if started.state != "uploaded":
+    if started.state not in PREVIEWABLE:
         return redirect(url_for("clients.import_mapping", import_id=started.id))
     result = _preview(started)
     return _preview_page(started, result, ImportApplyForm(formdata=None, stamp=result.stamp))
@@ -393,8 +416,8 @@ def import_preview(import_id: int):  # type: ignore[no-untyped-def]
 def import_apply(import_id: int):  # type: ignore[no-untyped-def]
     """Step 4: apply exactly what the preview showed."""
     started = access.client_import_for_staff(current_user, import_id)
-    if started.state != "uploaded":
-        return redirect(url_for("clients.import_mapping", import_id=started.id))
+    if started.state not in PREVIEWABLE:
+        return redirect(url_for("clients.import_mapping", import_id=started.id), 303)
     form = ImportApplyForm()
     result = _preview(started)
     if not form.validate_on_submit():
@@ -411,6 +434,8 @@ def import_apply(import_id: int):  # type: ignore[no-untyped-def]
     except imports.ImportRefused as refusal:
         flash(refusal.message, "error")
         return _preview_page(started, result, form, 422)
+    if outcome is None:  # the worker does it; the import's page shows how far it is
+        return done("clients.import_mapping", import_id=started.id)
     flash(_("Imported: %(created)d new clients, %(updated)d updated, %(contacts)d contact "
             "persons added.", created=outcome.created, updated=outcome.updated,
             contacts=outcome.contacts), "success")
@@ -422,7 +447,7 @@ def import_apply(import_id: int):  # type: ignore[no-untyped-def]
 def import_refused(import_id: int):  # type: ignore[no-untyped-def]
     """The refused rows with line and reason, to correct the file."""
     started = access.client_import_for_staff(current_user, import_id)
-    if started.state == "applied":
+    if started.state not in PREVIEWABLE:
         rows = (started.result or {}).get("refused_rows", [])
     else:
         rows = [[r.line, r.number, r.name, " ".join(r.problems)]

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import ClientUser, Membership
@@ -27,6 +27,7 @@ from portal.db import transaction
 from portal.documents.storage import Storage
 from portal.engagements import approvals
 from portal.engagements.models import BulkReportBatch, BulkReportFile, Engagement, ReportVersion
+from portal.notifications import jobs
 
 DEFAULT_PATTERN = r"(\d+)"  # the first number in the file name
 MAX_FILES = 900  # a request holds at most 1,000 form parts (Werkzeug)
@@ -262,7 +263,8 @@ def confirm(session: Session, actor: Actor, practice: Any, store: Storage,
         raise BulkRefused(_("No file matched an engagement: nothing to store."))
     inline = len(matched) <= INLINE_LIMIT
     with transaction(session):
-        batch.state = "running" if inline else "queued"
+        # Running here and now, claimed (a worker takes it over only if this request dies).
+        batch.state, batch.claimed_at = ("running", now()) if inline else ("queued", None)
         batch.result = {
             "share": share, "deadline": deadline.isoformat() if deadline else None,
             "message": message, "actor": [actor.type, actor.id, actor.label],
@@ -276,9 +278,12 @@ def confirm(session: Session, actor: Actor, practice: Any, store: Storage,
     return BulkOutcome(result["stored"], result["shared"], result["not_shared"])
 
 
-def run(session: Session, store: Storage, practice: Any, batch: BulkReportBatch) -> int:
+def run(session: Session, store: Storage, practice: Any, batch: BulkReportBatch,
+        claim: jobs.Claim | None = None) -> int:
     """Carry out a confirmed batch a chunk of files per transaction, its progress in the
-    batch's result; then remove the files that matched nothing. Returns the files stored."""
+    batch's result; then remove the files that matched nothing. Returns the files stored.
+    In the worker (`claim`), each chunk renews the claim; a run taken over from a worker
+    that died goes on with the files not stored yet (a stored one's row is gone)."""
     job = dict(batch.result or {})
     actor = Actor(batch.practice_id, *job["actor"])
     deadline = datetime.fromisoformat(job["deadline"]) if job["deadline"] else None
@@ -286,6 +291,8 @@ def run(session: Session, store: Storage, practice: Any, batch: BulkReportBatch)
     for start in range(0, len(matched), CHUNK):
         chunk = matched[start:start + CHUNK]
         with transaction(session):
+            if claim is not None:
+                claim.renew(session)
             files = {f.id: f for f in session.scalars(select(BulkReportFile).where(
                 BulkReportFile.id.in_([m.file_id for m in chunk])))}
             engagements = {e.id: e for e in session.scalars(select(Engagement).where(
@@ -326,16 +333,16 @@ def run_queued(session: Session, store: Storage) -> int:
     from portal.tenancy.models import Practice
 
     done = 0
-    for batch_id in list(session.scalars(select(BulkReportBatch.id).where(
-            BulkReportBatch.state == "queued").order_by(BulkReportBatch.id))):
-        with transaction(session):
-            claimed = session.execute(update(BulkReportBatch).where(
-                BulkReportBatch.id == batch_id, BulkReportBatch.state == "queued")
-                .values(state="running").execution_options(synchronize_session=False))
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+    for batch_id in jobs.due(session, BulkReportBatch):  # queued, or its worker died
+        claim = jobs.Claim.take(session, BulkReportBatch, batch_id)
+        if claim is None:
             continue
         batch = session.get(BulkReportBatch, batch_id, populate_existing=True)
         if batch is None:
             continue
-        done += run(session, store, session.get(Practice, batch.practice_id), batch)
+        try:
+            done += run(session, store, session.get(Practice, batch.practice_id), batch,
+                        claim)
+        except jobs.LostClaim:
+            session.rollback()
     return done

@@ -119,6 +119,12 @@ class BulkEngagementForm(EngagementForm):
                           description=_l("E.g. 5: the last day of May of the next year."),
                           render_kw={"inputmode": "numeric"})
     deadline = DateField(_l("Deadline date"), validators=[Optional()])
+    responsible_rule = RadioField(_l("Responsible"), default="one", choices=[
+        SelectChoice("one", _l("The staff member chosen below, for every client")),
+        SelectChoice("own", _l("Each client's own responsible (from the client card or the "
+                               "import); the staff member chosen below for clients without "
+                               "one"))])
+    responsible_id = SelectField(_l("Staff member"), coerce=int, validate_choice=True)
 
     # Only the rule chosen counts: a value left in the other field is no error.
     def validate_months(self, field: IntegerField) -> None:
@@ -155,7 +161,8 @@ class BulkEngagementForm(EngagementForm):
         return NewWork(kind=self.kind.data, year=self.year.data,
                        title=(self.title.data or "").strip() or None,
                        deadline=self.deadline_value(),
-                       responsible_id=self.responsible_id.data or None)
+                       responsible_id=self.responsible_id.data or None,
+                       own_responsible=self.responsible_rule.data == "own")
 
 
 class BulkReportsForm(Form):

@@ -195,9 +195,11 @@ class BulkReportBatch(Base):
     kind: Mapped[str] = mapped_column(String(20))
     year: Mapped[int]
     pattern: Mapped[str] = mapped_column(String(200))  # how the number is found in a name
-    state: Mapped[str] = mapped_column(String(10), default="staged")  # or "applied"
+    # staged, queued, running, applied
+    state: Mapped[str] = mapped_column(String(10), default="staged")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the summary, once applied
     created_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_at: Mapped[datetime | None]  # by the worker that runs it (a stale claim is taken over)
     applied_at: Mapped[datetime | None]
 
 
@@ -215,3 +217,34 @@ class BulkReportFile(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(default=0)
     refused: Mapped[str | None] = mapped_column(String(20))  # not_pdf, empty, too_large
+
+
+class BulkEngagementBatch(Base):
+    """The same engagement for more clients than a request should create at once, queued
+    for the worker: exactly the confirmed clients (`plan`: client id and responsible each),
+    created a chunk per transaction with the progress in `result`."""
+
+    __tablename__ = "bulk_engagement_batches"
+    __table_args__ = (Index("ix_bulk_engagement_batches_practice", "practice_id",
+                            "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    title: Mapped[str | None] = mapped_column(String(200))
+    deadline: Mapped[date | None]
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # running, done, failed
+    plan: Mapped[list[Any]] = mapped_column(JSON)  # [[client id, responsible id or null]]
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # counts, progress, left out
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def label(self) -> str:
+        if self.kind == "other" and self.title:
+            return f"{self.title} {self.year}"
+        return f"{KINDS[self.kind]} {self.year}"

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -32,6 +42,7 @@ from portal.engagements.models import (
     SHARE_MODES,
     SHARE_STATES,
     STATUSES,
+    BulkEngagementBatch,
     Engagement,
     Share,
     Signer,
@@ -201,8 +212,8 @@ def bulk_apply():  # type: ignore[no-untyped-def]
         return _bulk_page(form, selection, status=422)
     work = form.work()
     try:
-        created, skipped = service.create_many(db.session, access.actor(), selection, work,
-                                               request.form.get("stamp", ""))
+        outcome = service.confirm_many(db.session, access.actor(), selection, work,
+                                       request.form.get("stamp", ""))
     except SelectionChanged:
         flash(_("The selection has changed since you checked it (a client was added, or "
                 "given this engagement, meanwhile). Nothing has been created yet: check the "
@@ -210,10 +221,35 @@ def bulk_apply():  # type: ignore[no-untyped-def]
         preview = service.preview_many(db.session, current_user.practice_id, selection,
                                        work)
         return _bulk_page(form, selection, preview=preview, status=409)
+    if isinstance(outcome, BulkEngagementBatch):  # the worker makes them; its page shows how
+        return done("engagements.bulk_batch", batch_id=outcome.id)
+    created, skipped = outcome
     flash(ngettext("%(num)d engagement created, %(skipped)d skipped.",
                    "%(num)d engagements created, %(skipped)d skipped.", created,
                    skipped=skipped), "success")
     return done("engagements.index", kind=work.kind, year=work.year)
+
+
+@bp.get("/office/engagements/bulk/<int:batch_id>")
+@access.staff()
+def bulk_batch(batch_id: int):  # type: ignore[no-untyped-def]
+    """Engagements for many clients made by the worker: how far it is (an htmx poll gets
+    only that block), then what was made and what was left out."""
+    g.nav_section = "engagements.index"
+    batch = access.engagement_batch_for_staff(current_user, batch_id)
+    return render("engagements/bulk_batch.html", batch=batch)
+
+
+@bp.get("/office/engagements/bulk/<int:batch_id>/left-out.csv")
+@access.staff()
+def bulk_left_out(batch_id: int):  # type: ignore[no-untyped-def]
+    """The clients the batch left out, with the reason."""
+    batch = access.engagement_batch_for_staff(current_user, batch_id)
+    response = make_response(service.left_out_csv(batch.result.get("left_out", [])))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="engagements-{batch.id}-left-out.csv"'
+    return response
 
 
 # --- reports and sharing (staff) -----------------------------------------------------

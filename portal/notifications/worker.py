@@ -13,6 +13,7 @@ import logging
 import signal
 import smtplib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ from portal.clock import now
 from portal.db import transaction
 from portal.notifications import transport
 from portal.notifications.models import OutboxMessage
+from portal.operations import heartbeat, observability
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class Worker:
         self.sweep_seconds = sweep_seconds
         self.stopping = threading.Event()
         self._last_sweep = None
+        self.name = heartbeat.worker_name()  # its heartbeat row: /healthz, /metrics
 
     # --- running -------------------------------------------------------------------
 
@@ -77,6 +80,8 @@ class Worker:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
         log.info("worker started")
+        with self.app.app_context():
+            heartbeat.forget_silent(db.session)
         while not self.stopping.is_set():
             result = self.run_pass(sweeps=self._sweep_due())
             if not (result.sent or result.retried or result.failed):
@@ -94,29 +99,37 @@ class Worker:
     def run_pass(self, *, sweeps: bool = True) -> PassResult:
         """One pass: the sweeps (when asked), then every message that is due."""
         result = PassResult()
-        with self.app.app_context():
+        with observability.log_context(), self.app.app_context():  # an id per pass in the log
             session = db.session
             if sweeps:
                 result.swept = self.run_sweeps(session)
             self._release_stale(session)
             while not self.stopping.is_set():
+                heartbeat.beat(session, self.name)  # after the sweeps and every batch
                 claimed = self._claim(session)
                 if not claimed:
                     break
                 self._send(session, claimed, result)
-        if result.sent or result.retried or result.failed:
-            log.info("mail pass: %d sent, %d to retry, %d failed",
-                     result.sent, result.retried, result.failed)
+            if result.sent or result.retried or result.failed:
+                log.info("mail pass: %d sent, %d to retry, %d failed",
+                         result.sent, result.retried, result.failed)
         return result
 
     def run_sweeps(self, session: Session) -> dict[str, int]:
         done = {}
-        for name, sweep in self.app.extensions.get("portal.sweeps", {}).items():
-            try:
-                done[name] = sweep(session)
-            except Exception:  # one broken sweep must not stop mail delivery
-                log.exception("sweep %s failed", name)
-                session.rollback()
+        pass_id = observability.current_id() or observability.new_id()
+        sweeps = self.app.extensions.get("portal.sweeps", {}).items()
+        for number, (name, sweep) in enumerate(sweeps, 1):
+            started, failed = time.perf_counter(), False
+            with observability.log_context(f"{pass_id}.{number}"):  # logged as <pass>.<n>
+                try:
+                    done[name] = sweep(session)
+                except Exception:  # one broken sweep must not stop mail delivery
+                    failed = True
+                    log.exception("sweep %s failed", name)
+                    session.rollback()
+                heartbeat.record_sweep(session, name, time.perf_counter() - started,
+                                       failed=failed)
         return done
 
     # --- the outbox ----------------------------------------------------------------

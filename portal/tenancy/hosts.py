@@ -9,7 +9,7 @@ from portal.tenancy import theme
 from portal.tenancy.service import BARE, practice_for_host
 
 # Served on any host, also where no practice lives (the stylesheet then is the default one).
-_HOSTLESS = {"static", "tenancy.health", "tenancy.stylesheet"}
+_HOSTLESS = {"static", "tenancy.health", "tenancy.stylesheet", "operations.metrics"}
 
 
 def init_app(app: Flask) -> None:

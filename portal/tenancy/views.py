@@ -4,13 +4,15 @@ settings page for admins (/office/settings): texts, house style, logo, custom do
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, g, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from portal import access, db
+from portal.operations import heartbeat
 from portal.tenancy import service, theme
 from portal.tenancy.forms import DomainForm, LogoForm, SettingsForm, refuse
 from portal.tenancy.models import Practice
@@ -53,8 +55,10 @@ def logo():  # type: ignore[no-untyped-def]
 @bp.get("/healthz")
 @access.public
 def health():  # type: ignore[no-untyped-def]
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    """Up when the database answers (the heartbeat query is the round trip). A stale or
+    missing worker does not take the web servers out of the load balancer: it says so."""
+    stale = timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
+    return {"status": "ok", "worker": heartbeat.worker_health(db.session, stale)}
 
 
 # --- settings (admins) ---------------------------------------------------------------

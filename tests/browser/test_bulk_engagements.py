@@ -52,7 +52,7 @@ def test_ticked_clients_get_the_annual_accounts_except_who_has_them(
     expect(page.get_by_label("Year", exact=True)).to_have_value("2025")
     accessible(page)
     page.get_by_label("Months after the year's end", exact=True).fill("5")
-    page.get_by_label("Responsible").select_option(label="Anna de Vries")
+    page.get_by_label("Staff member", exact=True).select_option(label="Anna de Vries")
     page.get_by_role("button", name="Review").click()
 
     expect(page.get_by_role(

@@ -3,6 +3,8 @@ confirmed set created in one go."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, datetime
 
@@ -421,3 +423,192 @@ def test_preview_and_apply_run_the_same_statements_for_any_number_of_clients(
     # audit chain's last event (on PostgreSQL after taking the chain's lock), the new events
     chain_lock = app.config["DATABASE_URL"].startswith("postgresql")
     assert apply_queries == 8 + chain_lock
+
+
+# --- who is responsible ---------------------------------------------------------------
+
+@pytest.fixture
+def piet(make, practice):  # type: ignore[no-untyped-def]
+    return make.staff(practice, "piet@demo.example", name="Piet Jansen")
+
+
+def test_each_clients_own_responsible_with_a_fallback_for_the_rest(signed_in, make, practice,
+                                                                  anna, piet, db):
+    own = make.client(practice, name="Appel B.V.", responsible_id=piet.id)
+    also_own = make.client(practice, name="Boom B.V.", responsible_id=anna.id)
+    without = make.client(practice, name="Citroen B.V.")
+    data = WORK | {"all_matching": "1", "responsible_rule": "own",
+                   "responsible_id": str(anna.id)}
+    preview = _preview(signed_in, data)
+    body = preview.get_data(as_text=True)
+    assert re.search(r"With their own responsible</dt><dd>2<", body)
+    assert re.search(r"Without one, so responsible: Anna de Vries</dt><dd>1<", body)
+    assert 'name="responsible_rule" value="own"' in body
+    assert _apply(signed_in, data | {"stamp": _stamp(preview)}).status_code == 303
+    with db() as s:
+        responsible = dict(s.execute(select(Engagement.client_id,
+                                            Engagement.responsible_id)).tuples().all())
+    assert responsible == {own.id: piet.id, also_own.id: anna.id, without.id: anna.id}
+
+
+def test_without_a_fallback_clients_without_their_own_get_nobody(signed_in, make, practice,
+                                                                 piet, db):
+    own = make.client(practice, responsible_id=piet.id)
+    without = make.client(practice)
+    data = WORK | {"all_matching": "1", "responsible_rule": "own"}
+    preview = _preview(signed_in, data)
+    assert "Without one, so responsible: Nobody yet" in preview.get_data(as_text=True)
+    _apply(signed_in, data | {"stamp": _stamp(preview)})
+    with db() as s:
+        responsible = dict(s.execute(select(Engagement.client_id,
+                                            Engagement.responsible_id)).tuples().all())
+    assert responsible == {own.id: piet.id, without.id: None}
+
+
+def test_one_staff_member_for_all_ignores_the_clients_own(signed_in, make, practice, anna,
+                                                          piet, db):
+    make.client(practice, responsible_id=piet.id)
+    data = WORK | {"all_matching": "1", "responsible_id": str(anna.id)}
+    preview = _preview(signed_in, data)
+    assert re.search(r"Responsible</dt><dd>Anna de Vries<", preview.get_data(as_text=True))
+    _apply(signed_in, data | {"stamp": _stamp(preview)})
+    with db() as s:
+        assert s.scalar(select(Engagement.responsible_id)) == anna.id
+
+
+def test_a_responsible_changed_meanwhile_asks_again(signed_in, make, practice, anna, piet,
+                                                    db):
+    from portal.clients.models import Client
+
+    company = make.client(practice, responsible_id=piet.id)
+    data = WORK | {"client_id": company.id, "responsible_rule": "own"}
+    preview = _preview(signed_in, data)
+    with db() as s:
+        s.get(Client, company.id).responsible_id = anna.id
+        s.commit()
+    assert _apply(signed_in, data | {"stamp": _stamp(preview)}).status_code == 409
+    assert _count(db) == 0
+
+
+# --- many engagements in the worker ----------------------------------------------------
+
+@pytest.fixture
+def small_limit(monkeypatch):  # type: ignore[no-untyped-def]
+    """The worker takes over above 5 engagements here (200 in use): the same path, fewer
+    clients to make."""
+    from portal.engagements import service
+
+    monkeypatch.setattr(service, "INLINE_LIMIT", 5)
+    return 5
+
+
+def _queue(signed_in, data):  # type: ignore[no-untyped-def]
+    preview = _preview(signed_in, data)
+    assert "made in the background" in preview.get_data(as_text=True)
+    done = _apply(signed_in, data | {"stamp": _stamp(preview)})
+    assert done.status_code == 303
+    assert re.fullmatch(r"/office/engagements/bulk/\d+", done.headers["Location"])
+    return done.headers["Location"]
+
+
+def test_many_engagements_are_made_by_the_worker_with_progress(app, signed_in, make,
+                                                               practice, piet, small_limit,
+                                                               db):
+    from portal.notifications.worker import Worker
+
+    companies = [make.client(practice, name=f"Bakker {n}", client_number=f"B{n}",
+                             responsible_id=piet.id if n % 2 else None) for n in range(8)]
+    make.engagement(companies[0], kind="annual_accounts", year=2025)
+    make.client(practice, name="Bakker Gestopt", client_number="BX", status="ended")
+    data = WORK | {"all_matching": "1", "q": "Bakker", "responsible_rule": "own"}
+    url = _queue(signed_in, data)
+    waiting = signed_in.get(url).get_data(as_text=True)
+    assert "Waiting for the worker to start" in waiting and "reload it" in waiting
+    assert _count(db) == 1
+    # Meanwhile one client gets it by hand: the worker skips it, never makes a second.
+    make.engagement(companies[1], kind="annual_accounts", year=2025)
+
+    Worker(app).run_pass()
+    fragment = signed_in.get(url, headers={"HX-Request": "true",
+                                           "HX-Target": "div#bulk_progress"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="bulk_progress">')
+    assert "Done: 6 engagements created." in body
+    summary = signed_in.get(url).get_data(as_text=True)
+    assert re.search(r"Engagements created</dt><dd>6<", summary)
+    assert re.search(r"Left out</dt><dd>3<", summary)
+    left_out = signed_in.get(f"{url}/left-out.csv").get_data(as_text=True)
+    rows = sorted(tuple(r) for r in csv.reader(io.StringIO(left_out.lstrip("\ufeff")),
+                                               delimiter=";"))[:-1]
+    assert rows == [("B0", "Bakker 0", "Has this engagement already"),
+                    ("B1", "Bakker 1", "Has this engagement already"),
+                    ("BX", "Bakker Gestopt", "Blocked or ended")]
+    with db() as s:
+        per_client = s.execute(select(Engagement.client_id, func.count(),
+                                      func.max(Engagement.responsible_id))
+                               .group_by(Engagement.client_id)).all()
+    assert all(n == 1 for _cid, n, _r in per_client) and len(per_client) == 8
+    owners = {cid: r for cid, _n, r in per_client}
+    assert owners[companies[3].id] == piet.id and owners[companies[2].id] is None
+
+
+class _WorkerDied(BaseException):
+    """As a worker killed midway: nothing catches it, its transaction is rolled back."""
+
+
+def test_a_batch_whose_worker_died_is_taken_over_and_made_once(app, signed_in, make,
+                                                              practice, small_limit, db,
+                                                              frozen_clock, monkeypatch):
+    from portal import db as portal_db
+    from portal.engagements import service
+    from portal.notifications.worker import Worker
+
+    monkeypatch.setattr(service, "BATCH_CHUNK", 4)
+    for n in range(10):
+        make.client(practice, name=f"Klant {n}")
+    url = _queue(signed_in, WORK | {"all_matching": "1"})
+    real, calls = service._create, []
+
+    def dies_in_the_second_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise _WorkerDied()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_create", dies_in_the_second_chunk)
+    with app.app_context(), pytest.raises(_WorkerDied):
+        service.run_queued_batches(portal_db.session)
+    monkeypatch.setattr(service, "_create", real)
+    assert "Creating: 4 of 10 engagements." in signed_in.get(url).get_data(as_text=True)
+    assert _count(db) == 4
+
+    Worker(app).run_pass()  # its claim is fresh: that worker may still be alive
+    assert _count(db) == 4
+    frozen_clock.advance(minutes=11)
+    Worker(app).run_pass()
+    with db() as s:
+        clients = s.scalars(select(Engagement.client_id)).all()
+        events = s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "engagement.created"))
+    assert len(clients) == len(set(clients)) == 10 and events == 10
+    assert re.search(r"Engagements created</dt><dd>10<", signed_in.get(url).get_data(
+        as_text=True))
+
+
+@pytest.mark.parametrize("clients", [8, 30])
+def test_queueing_and_the_batch_page_run_the_same_statements_for_any_number(
+        signed_in, make, practice, count_queries, app, small_limit, clients):
+    for n in range(clients):
+        make.client(practice, name=f"Bakker {n}")
+    data = WORK | {"all_matching": "1"}
+    token = signed_in.csrf_token("/office/engagements/bulk")
+    preview = signed_in.post("/office/engagements/bulk", data=data | {"csrf_token": token})
+    done, queueing = count_queries(lambda: signed_in.post(
+        "/office/engagements/bulk/apply",
+        data=data | {"csrf_token": token, "stamp": _stamp(preview)}))
+    assert done.status_code == 303
+    page, showing = count_queries(lambda: signed_in.get(done.headers["Location"]))
+    assert page.status_code == 200
+    # queueing: the practice, the user, staff to choose from, the clients (locked), their
+    # existing work, the batch's INSERT; the page: the practice, the user, the batch
+    assert (queueing, showing) == (6, 3)

@@ -12,9 +12,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from portal.accounts.models import ClientUser, Membership
+from portal import db as portal_db
+from portal.accounts.models import ClientUser, Membership, StaffUser
 from portal.audit.models import AuditEvent
-from portal.clients import tiers
+from portal.clients import imports, tiers
 from portal.clients.models import Client, ClientImport
 from portal.notifications.models import OutboxMessage
 
@@ -332,7 +333,7 @@ def _export_of(count: int, start: int = 0) -> bytes:
     return "\n".join(lines).encode()
 
 
-def test_the_preview_and_apply_take_the_same_statements_for_3_rows_or_300(
+def test_the_preview_and_apply_take_the_same_statements_for_3_rows_or_200(
         app, office, make, practice, count_queries):
     def statements(count: int, start: int) -> tuple[int, int]:
         for n in range(start, start + count, 10):  # a tenth of them are here already
@@ -352,4 +353,216 @@ def test_the_preview_and_apply_take_the_same_statements_for_3_rows_or_300(
     # PostgreSQL takes two more on apply: an advisory lock per audit append (the chain).
     expected = (5, 20) if app.config["DATABASE_URL"].startswith("postgresql") else (5, 18)
     assert small == expected
-    assert statements(300, 1000) == small
+    assert statements(imports.INLINE_LIMIT, 1000) == small  # the most done at once
+
+
+# --- the responsible member of staff ---------------------------------------------------
+
+RESPONSIBLE = (
+    b"Code;Naam;Verantwoordelijke\n"
+    b"6001;Eerste B.V.;ANNA@demo.example\n"
+    b"6002;Tweede B.V.;  piet   jansen \n"
+    b"6003;Derde B.V.;onbekend@demo.example\n"
+    b"6004;Vierde B.V.;\n"
+)
+
+
+@pytest.fixture
+def piet(make, practice):  # type: ignore[no-untyped-def]
+    return make.staff(practice, "piet@demo.example", name="Piet Jansen")
+
+
+def test_a_responsible_column_sets_the_staff_member_by_address_or_name(office, make, practice,
+                                                                        piet, db):
+    anna = make.staff(practice, "anna.b@demo.example", name="Anna Bakker")
+    make.client(practice, tiers.STANDARD, client_number="6004", name="Vierde B.V.",
+                responsible_id=anna.id)
+    page = office.get(_mapping_page(_upload(office, RESPONSIBLE))).get_data(as_text=True)
+    assert _columns(page)["col_2"] == "responsible_id"
+    url, page = _preview(office, RESPONSIBLE)
+    assert "“onbekend@demo.example” is not a member of staff of this practice" in page
+    assert re.search(r"<dt>New clients</dt><dd>2</dd>", page)
+    assert re.search(r"<dt>Unchanged</dt><dd>1</dd>", page)  # an empty cell keeps Anna
+    assert "Responsible:</span> Piet Jansen" in page
+    _apply(office, url, page, mode="valid")
+    clients = _clients(db)
+    with db() as s:
+        admin = s.scalar(select(StaffUser.id).where(StaffUser.email == "anna@demo.example"))
+    assert clients["6001"].responsible_id == admin  # the admin who signed in
+    assert clients["6002"].responsible_id == piet.id
+    assert clients["6004"].responsible_id == anna.id
+    assert "6003" not in clients
+
+
+def test_an_ambiguous_or_switched_off_responsible_refuses_the_row(office, make, practice, db):
+    make.staff(practice, "jan1@demo.example", name="Jan de Boer")
+    make.staff(practice, "jan2@demo.example", name="Jan de Boer")
+    gone = make.staff(practice, "oud@demo.example", name="Oud Collega", active=False)
+    make.client(practice, tiers.STANDARD, client_number="7002", name="Blijft B.V.",
+                responsible_id=gone.id)
+    sheet = (b"Code;Naam;Behandelaar\n7001;Nieuw B.V.;Jan de Boer\n"
+             b"7002;Blijft B.V.;oud@demo.example\n7003;Ander B.V.;Oud Collega\n")
+    _url, page = _preview(office, sheet)
+    assert "More than one member of staff is called “Jan de Boer”: use the e-mail" in page
+    assert "Oud Collega can no longer sign in, so cannot be responsible." in page
+    # Who is responsible already stays so, even with their account switched off.
+    assert re.search(r"<dt>Unchanged</dt><dd>1</dd>", page)
+    assert re.search(r"<dt>Refused</dt><dd>2</dd>", page)
+
+
+def test_the_export_writes_the_responsible_back(office, make, practice, piet):
+    make.client(practice, tiers.STANDARD, name="Garage Snel", client_number="1003",
+                responsible_id=piet.id)
+    office.submit("/language", {"locale": "nl", "next": "/office/clients"},
+                  page="/office/clients")
+    text = office.get("/office/clients/export.csv").data.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][-2:] == ["Verantwoordelijke", "Status"]
+    assert rows[1][-2] == "piet@demo.example"
+    _url, page = _preview(office, text.encode("utf-8"))
+    assert re.search(r"<dt>Ongewijzigd</dt><dd>1</dd>", page)
+
+
+def test_the_client_card_shows_and_changes_the_responsible(office, make, practice, piet, db):
+    company = make.client(practice, tiers.STANDARD, name="Garage Snel")
+    card = f"/office/clients/{company.id}"
+    details = {"name": "Garage Snel", "client_number": company.client_number,
+               "responsible_id": str(piet.id)}
+    assert office.submit(f"{card}/details", details, page=card).status_code == 303
+    page = office.get(card).get_data(as_text=True)
+    assert "Responsible: Piet Jansen" in page
+    assert f'<option selected value="{piet.id}">' in page or \
+        f'<option value="{piet.id}" selected>' in page
+    assert _clients(db)[company.client_number].responsible_id == piet.id
+    other = make.staff(make.practice("other"), "olga@other.example")
+    refused = office.submit(f"{card}/details", details | {"responsible_id": str(other.id)},
+                            page=card)
+    assert refused.status_code == 422 and "Not a valid choice." in refused.get_data(
+        as_text=True)
+
+
+# --- large imports in the worker ---------------------------------------------------------
+
+def _big(count: int, start: int = 0, refused: int = 0) -> bytes:
+    lines = ["Code;Naam;KvK;E-mail"]
+    lines += [f"{n};Bedrijf {n};{'' if n - start >= refused else '123'};info{n}@bedrijf.example"
+              for n in range(start, start + count)]
+    return "\n".join(lines).encode()
+
+
+def _queue(office, data: bytes, mode: str = "all"):  # type: ignore[no-untyped-def]
+    url, page = _preview(office, data)
+    assert "imported in the background" in page
+    done = _apply(office, url, page, mode=mode)
+    assert done.status_code == 303
+    return url.rsplit("/", 1)[0], page
+
+
+def test_a_large_import_is_applied_by_the_worker_with_progress(app, office, db):
+    from portal.notifications.worker import Worker
+
+    count = imports.INLINE_LIMIT + 50
+    page_url, _page = _queue(office, _big(count + 3, refused=3), mode="valid")
+    waiting = office.get(page_url).get_data(as_text=True)
+    assert "Waiting for the worker to start" in waiting and "reload it" in waiting
+    assert _clients(db) == {}
+    again = office.get(f"{page_url}/preview")  # confirmed: no second confirmation
+    assert again.status_code == 302 and again.headers["Location"] == page_url
+
+    Worker(app).run_pass()
+    fragment = office.get(page_url, headers={"HX-Request": "true",
+                                             "HX-Target": "div#bulk_progress"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="bulk_progress">')
+    assert f"Done: {count} new clients, 0 updated." in body
+    summary = office.get(page_url).get_data(as_text=True)
+    assert "Import done" in summary
+    assert re.search(rf"<dt>New clients</dt><dd>{count}</dd>", summary)
+    assert re.search(r"<dt>Refused, not imported</dt><dd>3</dd>", summary)
+    refused_csv = office.get(f"{page_url}/refused.csv").get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(refused_csv.lstrip("\ufeff")), delimiter=";"))) == 4
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(Client)) == count
+        assert s.scalar(select(func.count()).select_from(Membership)) == count
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "client.imported")) == count
+        assert s.scalar(select(ClientImport.state)) == "applied"
+
+
+def test_the_worker_checks_the_preview_again_and_applies_nothing_if_it_changed(
+        app, office, make, practice, db):
+    from portal.notifications.worker import Worker
+
+    page_url, _page = _queue(office, _big(imports.INLINE_LIMIT + 1))
+    make.client(practice, tiers.STANDARD, client_number="5", name="Meanwhile")
+    Worker(app).run_pass()
+    page = office.get(page_url).get_data(as_text=True)
+    assert "The import stopped" in page and "nothing was imported" in page
+    assert sorted(_clients(db)) == ["5"]
+    url = f"{page_url}/preview"
+    checked = office.get(url).get_data(as_text=True)
+    assert re.search(r"<dt>Updated</dt><dd>1</dd>", checked)  # "Meanwhile" is renamed
+    assert _apply(office, url, checked).status_code == 303
+    Worker(app).run_pass()
+    assert len(_clients(db)) == imports.INLINE_LIMIT + 1
+
+
+class _WorkerDied(BaseException):
+    """As a worker killed midway: nothing catches it, its transaction is rolled back."""
+
+
+def test_an_import_whose_worker_died_is_taken_over_and_done_once(
+        app, office, db, frozen_clock, monkeypatch):
+    from portal.clients import billing
+    from portal.notifications.worker import Worker
+
+    monkeypatch.setattr(imports, "CHUNK", 100)
+    count = imports.INLINE_LIMIT + 50
+    page_url, _page = _queue(office, _big(count))
+    real, calls = imports._apply_rows, []
+
+    def dies_in_the_second_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise _WorkerDied()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_apply_rows", dies_in_the_second_chunk)
+    with app.app_context(), pytest.raises(_WorkerDied):
+        imports.run_queued(portal_db.session, *billing.prices_from(app.config))
+    monkeypatch.setattr(imports, "_apply_rows", real)
+    running = office.get(page_url).get_data(as_text=True)
+    assert f"Importing: 100 of {count} rows." in running
+    assert len(_clients(db)) == 100
+
+    Worker(app).run_pass()  # its claim is fresh: the worker may still be alive
+    assert len(_clients(db)) == 100
+    frozen_clock.advance(minutes=11)
+    Worker(app).run_pass()
+    assert len(_clients(db)) == count
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "client.imported")) == count
+        assert s.scalar(select(func.count()).select_from(Membership)) == count
+        stored = s.scalar(select(ClientImport))
+    assert stored.state == "applied" and stored.result["created"] == count
+
+
+def test_queueing_and_the_progress_page_take_the_same_statements_for_any_size(
+        office, count_queries):
+    def statements(count: int, start: int) -> tuple[int, int]:
+        url, page = _preview(office, _big(count, start))
+        apply_url = url.replace("/preview", "/apply")
+        token = office.csrf_token(url)
+        done, queueing = count_queries(lambda: office.post(
+            apply_url, data={"csrf_token": token, "stamp": _stamp(page), "mode": "all"}))
+        assert done.status_code == 303
+        progress, showing = count_queries(lambda: office.get(done.headers["Location"]))
+        assert "Waiting for the worker" in progress.get_data(as_text=True)
+        return queueing, showing
+
+    small = statements(imports.INLINE_LIMIT + 1, 0)
+    # queueing: the practice, the user, the import, the clients and the contact persons
+    # (the preview made again), then one UPDATE; the progress page: practice, user, import
+    assert small == (6, 3)
+    assert statements(1_000, 10_000) == small
