@@ -23,6 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# Imported before any test sets PROMETHEUS_MULTIPROC_DIR: the client chooses file-based
+# counting once, on import, and the in-process tests count in memory.
+import prometheus_client  # noqa: F401
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient

@@ -30,6 +30,8 @@ class OfferStartForm(Form):
 class OfferClientForm(ClientForm):
     """Step 2 for a new client: its details (the contact follows)."""
 
+    responsible_id = None  # set on the client's card later; the wizard stays short
+
 
 class OfferContactForm(Form):
     """Step 2: the contact person, whose address becomes their login."""
