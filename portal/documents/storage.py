@@ -40,6 +40,19 @@ READ_BUFFER_SIZE = 1024 * 1024  # one ranged GET per MiB when a download is read
 SWEEP_BATCH = 1000  # also the most keys one S3 DeleteObjects call takes
 TEMP_PREFIX = ".upload-"
 
+
+def temp_prefix() -> str:
+    """A temporary file's name says when, on the portal clock, its writing began: while it is
+    written the system sets its mtime, which need not be the portal's clock."""
+    return f"{TEMP_PREFIX}{int(clock.now().timestamp())}."
+
+
+def _temp_started(name: str, entry: os.DirEntry[str]) -> float:
+    started, dot, _ = name.removeprefix(TEMP_PREFIX).partition(".")
+    if dot and started.isdigit():
+        return float(started)
+    return entry.stat(follow_symlinks=False).st_mtime  # a name from before the stamp
+
 _KEY = re.compile(r"[0-9a-f]{32}")
 
 
@@ -208,7 +221,7 @@ class LocalStorage:
         # The temporary file sits beside its destination, so the rename is atomic.
         for folder in (path.parent.parent, path.parent):
             folder.mkdir(mode=0o700, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)  # mode 0o600
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix())  # mode 0o600
         intake = _Intake(max_bytes)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -263,7 +276,7 @@ class LocalStorage:
                     continue
                 old = entry.stat(follow_symlinks=False).st_mtime < cutoff
                 if entry.name.startswith(TEMP_PREFIX):
-                    if old:
+                    if _temp_started(entry.name, entry) < cutoff:
                         with suppress(FileNotFoundError):
                             os.unlink(entry.path)
                 elif old and is_valid_key(entry.name) and entry.name.startswith(shard):

@@ -47,6 +47,7 @@ from portal.documents.storage import (
     S3Storage,
     Storage,
     is_valid_key,
+    temp_prefix,
 )
 
 FORMAT = 1  # of the manifest and the directory's layout; a restore refuses newer ones
@@ -487,7 +488,7 @@ class _LocalFiles(_Files):
         path = self.store._path(key)  # the backend's own layout (ab/cd/key)
         for folder in (path.parent.parent, path.parent):
             folder.mkdir(mode=0o700, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix())
         try:
             with os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(source, out, CHUNK_SIZE)

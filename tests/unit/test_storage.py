@@ -495,3 +495,22 @@ def test_unusable_storage_url_is_refused_with_a_reason(url: str, message: str) -
 def test_misspelt_storage_option_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown storage option"):
         storage_from_url("s3://portal-files", endpoint="http://127.0.0.1:9")
+
+
+def test_an_upload_being_written_survives_a_sweep_whatever_the_system_clock_says(
+        tmp_path: Path) -> None:
+    """The system stamps a file it is writing with its own time; the sweep judges a
+    temporary file by the portal clock's moment in its name."""
+    storage = LocalStorage(tmp_path)
+    folder = tmp_path / "ab" / "cd"
+    folder.mkdir(parents=True)
+    clock.freeze(clock.now() + timedelta(days=400))  # the portal's clock far ahead
+    try:
+        writing = folder / f"{storage_module.temp_prefix()}x1y2"
+        writing.write_bytes(b"half")  # mtime: the system's time, 400 days behind
+        storage.sweep(lambda keys: set(), clock.now() - timedelta(hours=1))
+        assert writing.exists()
+        storage.sweep(lambda keys: set(), clock.now() + timedelta(hours=1))
+        assert not writing.exists()  # once older than the grace, it is a leftover
+    finally:
+        clock.freeze(None)
