@@ -600,13 +600,7 @@ def run_queued(session: Session, prices: dict[str, Decimal],
     from portal.tenancy.models import Practice
 
     done = 0
-    for import_id in jobs.due(session, ClientImport):
-        claim = jobs.Claim.take(session, ClientImport, import_id)
-        if claim is None:
-            continue
-        started = session.get(ClientImport, import_id, populate_existing=True)
-        if started is None:
-            continue
+    for started, claim in jobs.claimed(session, ClientImport):
         try:
             run(session, session.get(Practice, started.practice_id), started, claim, prices,
                 extra_user_price)
@@ -618,7 +612,7 @@ def run_queued(session: Session, prices: dict[str, Decimal],
             _fail(session, started, claim, "changed")
             continue
         except Exception:  # a broken import must not stop the other jobs; it says so
-            log.exception("client import %s failed", import_id)
+            log.exception("client import %s failed", started.id)
             session.rollback()
             _fail(session, started, claim, "error")
             continue

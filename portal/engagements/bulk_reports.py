@@ -333,13 +333,7 @@ def run_queued(session: Session, store: Storage) -> int:
     from portal.tenancy.models import Practice
 
     done = 0
-    for batch_id in jobs.due(session, BulkReportBatch):  # queued, or its worker died
-        claim = jobs.Claim.take(session, BulkReportBatch, batch_id)
-        if claim is None:
-            continue
-        batch = session.get(BulkReportBatch, batch_id, populate_existing=True)
-        if batch is None:
-            continue
+    for batch, claim in jobs.claimed(session, BulkReportBatch):  # queued, or worker died
         try:
             done += run(session, store, session.get(Practice, batch.practice_id), batch,
                         claim)

@@ -407,20 +407,14 @@ def run_queued_batches(session: Session) -> int:
     """Worker sweep: create the queued batches (and those whose worker died), each claimed
     by one worker. One that breaks is marked failed; what it created stays."""
     done = 0
-    for batch_id in jobs.due(session, BulkEngagementBatch):
-        claim = jobs.Claim.take(session, BulkEngagementBatch, batch_id)
-        if claim is None:
-            continue
-        batch = session.get(BulkEngagementBatch, batch_id, populate_existing=True)
-        if batch is None:
-            continue
+    for batch, claim in jobs.claimed(session, BulkEngagementBatch):
         try:
             run_batch(session, batch, claim)
         except jobs.LostClaim:
             session.rollback()
             continue
         except Exception:  # a broken batch must not stop the other jobs; its page says so
-            log.exception("bulk engagements %s failed", batch_id)
+            log.exception("bulk engagements %s failed", batch.id)
             session.rollback()
             try:
                 with transaction(session):

@@ -9,6 +9,7 @@ the jobs are written to go on from their last committed chunk. Any model with `i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,3 +66,14 @@ class Claim:
         if renewed != 1:
             raise LostClaim()
         self.claimed_at = moment
+
+
+def claimed(session: Session, model: Any) -> Iterator[tuple[Any, Claim]]:
+    """Each due job of `model` this worker could claim, loaded fresh, with its claim."""
+    for job_id in due(session, model):
+        claim = Claim.take(session, model, job_id)
+        if claim is None:
+            continue
+        job = session.get(model, job_id, populate_existing=True)
+        if job is not None:
+            yield job, claim
