@@ -15,6 +15,15 @@ def test_dutch_is_the_default(client, make):
     assert '<html lang="nl">' in body and "Inloggen" in body
 
 
+def test_every_page_describes_itself_as_the_practices_portal_in_its_language(client, make):
+    make.practice("demo", name="Bakker & Visser", locale="nl")
+    make.practice("other", name="Noordzee", locale="en")
+    dutch = client.get("/office/login").get_data(as_text=True)
+    assert '<meta name="description" content="Klantportaal van Bakker &amp; Visser">' in dutch
+    english = client.on("other.localhost").get("/login").get_data(as_text=True)
+    assert '<meta name="description" content="Client portal of Noordzee">' in english
+
+
 def test_a_practice_may_speak_english_by_default(client, make):
     make.practice("demo", locale="en")
     assert "Sign in to the office" in client.get("/office/login").get_data(as_text=True)

@@ -2,7 +2,8 @@
 //
 //   node lighthouse.mjs jobs.json
 //
-// jobs.json: {"chromePath": "/usr/bin/chromium", "chromeFlags": [...], "jobs": [
+// jobs.json: {"chromePath": "/usr/bin/chromium", "chromeFlags": [...], "quiet": 0.25,
+//   "quietSeconds": 30, "jobs": [
 //   {"id": "...", "url": "...", "formFactor": "mobile" | "desktop", "headers": {...},
 //    "ignoreStatusCode": false, "skipAudits": [], "ignoredConsolePatterns": [],
 //    "report": "/tmp/.../id.json"}]}
@@ -17,7 +18,8 @@
 //
 // Simulated throttling scales the main-thread time it observes, so other work on the
 // machine inflates the scores' timings: before each run this waits (up to "quietSeconds",
-// default 30) until the CPUs are mostly idle, and a first throwaway run warms Chromium up.
+// default 30) until less than "quiet" (a share, default 0.25) of the CPUs is busy, and a
+// first throwaway run warms Chromium up.
 
 import {existsSync, readFileSync} from 'node:fs';
 import {readFile, writeFile} from 'node:fs/promises';
@@ -54,7 +56,6 @@ function configFor(job) {
                              options: {ignoredPatterns: job.ignoredConsolePatterns}}]};
 }
 
-const QUIET = 0.25; // busy share of all CPUs under which a run starts
 
 function cpuTimes() {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
@@ -62,8 +63,8 @@ function cpuTimes() {
   return {idle: numbers[3] + (numbers[4] ?? 0), total: numbers.reduce((a, b) => a + b, 0)};
 }
 
-// The busy share of the CPUs over the last second, once it is under QUIET or time is up.
-async function quietCpu(seconds) {
+// The busy share of the CPUs over the last second, once it is under `quiet` or time is up.
+async function quietCpu(seconds, quiet) {
   if (!existsSync('/proc/stat')) return null;
   const until = Date.now() + seconds * 1000;
   for (;;) {
@@ -71,7 +72,7 @@ async function quietCpu(seconds) {
     await sleep(1000);
     const after = cpuTimes();
     const busy = 1 - (after.idle - before.idle) / Math.max(1, after.total - before.total);
-    if (busy < QUIET || Date.now() >= until) return Math.round(busy * 100) / 100;
+    if (busy < quiet || Date.now() >= until) return Math.round(busy * 100) / 100;
   }
 }
 
@@ -101,7 +102,7 @@ async function main() {
         .catch(() => undefined);
     }
     for (const job of plan.jobs) {
-      const cpuBusy = await quietCpu(plan.quietSeconds ?? 30);
+      const cpuBusy = await quietCpu(plan.quietSeconds ?? 30, plan.quiet ?? 0.25);
       let line;
       try {
         const result = await lighthouse(job.url, flagsFor(job), configFor(job));
