@@ -57,14 +57,16 @@ CONTACT_FIELDS = [(f"contact{n}_name" if n > 1 else "contact_name",
                   for n in range(1, CONTACTS + 1)]
 ALIASES: dict[str, tuple[str, ...]] = {
     CLIENT_NUMBER: ("relatienummer", "klantnummer", "clientnummer", "debiteurnummer",
-                    "relatiecode", "klantcode", "debiteurcode", "code", "nummer", "nr",
+                    "relatiecode", "klantcode", "debiteurcode", "bedrijfsnummer", "code",
+                    "nummer", "nr",
                     "client number", "customer number", "customer code", "relation number",
                     "number", "id"),
     NAME: ("naam", "bedrijfsnaam", "relatienaam", "klantnaam", "organisatie", "onderneming",
            "client", "name", "company name", "company", "organisation", "organization",
            "relation name", "customer name"),
     KVK: ("kvk nummer", "kvk", "kvknummer", "kvk nr", "kamer van koophandel",
-          "kamer van koophandel nummer", "coc number", "chamber of commerce number",
+          "kamer van koophandel nummer", "organisatie kvk nummer", "coc number",
+          "chamber of commerce number",
           "chamber of commerce", "kvk number"),
     VAT: ("btw nummer", "btw", "btwnummer", "btw nr", "btw id", "btw identificatienummer",
           "omzetbelastingnummer", "vat number", "vat", "vat id", "vat no"),
@@ -85,7 +87,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
                      "contact name", "aanhef naam"),
     "contact_email": ("e mail", "email", "e mailadres", "emailadres", "e mail adres",
                       "e mail contactpersoon", "email address", "e mail address",
-                      "contact email", "contact e mail address", "mail"),
+                      "contact email", "contact e mail address", "e mail werk",
+                      "e mail zakelijk", "zakelijk e mailadres", "mail"),
 }
 LABELS = {
     CLIENT_NUMBER: _l("Client number"), NAME: _l("Company name"), KVK: _l("KvK number"),
