@@ -365,7 +365,7 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
              ("engagements", lambda: bulk.bulk_engagements(app, practice_id)),
              # last: it adds 5,000 clients to the practice the other figures measure
              ("client_import", lambda: imports.client_import(app, practice_id)),
-             ("bulk_reports", lambda: imports.bulk_reports(app, practice_id)))
+             ("bulk_reports", lambda: imports.bulk_reports(config, practice_id)))
     try:
         for key, step in steps:
             try:
