@@ -41,7 +41,9 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    from portal.audit.service import chain_keys
+
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision, chain_keys()[0])
     click.echo(f"database at {revision}")
 
 

@@ -96,6 +96,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # open after PORTAL_SECRET_KEY is changed (Flask reads this for sessions too).
         "SECRET_KEY_FALLBACKS": overrides.get("SECRET_KEY_FALLBACKS") or [
             key.strip() for key in _env("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()],
+        # The audit log's chain key; without it one is derived from the secret key.
+        "AUDIT_KEY": overrides.get("AUDIT_KEY") or _env("AUDIT_KEY"),
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}"),
         "BASE_DOMAIN": (_env("BASE_DOMAIN", "localhost") or "localhost").lower(),

@@ -17,8 +17,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", audit_key: bytes | None = None) -> None:
+    """`audit_key`: the key new audit events are chained with (audit.service.chain_keys),
+    for revision 0020, which rewrites the chains of a log recorded before it with it."""
+    config = alembic_config(url)
+    config.attributes["audit_key"] = audit_key
+    command.upgrade(config, revision)
 
 
 def downgrade(url: str, revision: str) -> None:

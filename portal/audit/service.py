@@ -1,20 +1,27 @@
 """Recording and verifying audit events.
 
-Each event stores the SHA-256 of its own content chained to the practice's previous
-event, so changing or removing an event breaks the chain from that event on.
+Each event stores an HMAC-SHA256 of its own content chained to the practice's previous
+event, so changing or removing an event breaks the chain from that event on. The key lives
+outside the database (PORTAL_AUDIT_KEY, or derived from PORTAL_SECRET_KEY): whoever can
+write to the database but lacks the key cannot write a chain that holds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -65,8 +72,31 @@ def _content(event: dict[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def digest(prev_hash: str, event: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + _content(event)).encode()).hexdigest()
+@lru_cache(maxsize=8)
+def derived_key(secret: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"portal: audit chain v1").derive(secret.encode())
+
+
+def chain_keys() -> list[bytes]:
+    """The keys an event's hash may be made with, the one new events use first:
+    PORTAL_AUDIT_KEY when set, then those derived from the secret key and its fallbacks
+    (events recorded before either was changed still verify while the old one is kept)."""
+    config = current_app.config
+    secrets = [config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"]]
+    own = [config["AUDIT_KEY"].encode()] if config.get("AUDIT_KEY") else []
+    return own + [derived_key(secret) for secret in secrets]
+
+
+def digest(prev_hash: str, event: dict[str, Any], key: bytes) -> str:
+    return hmac.new(key, (prev_hash + _content(event)).encode(), hashlib.sha256).hexdigest()
+
+
+def _holds(event: Any, keys: list[bytes]) -> bool:
+    """The event's hash is that of its content after its prev_hash, under one of the keys."""
+    fields = _fields(event)
+    return any(hmac.compare_digest(event.hash, digest(event.prev_hash, fields, key))
+               for key in keys)
 
 
 def _tail(session: Session, practice_id: int) -> str:
@@ -93,6 +123,7 @@ def record_many(session: Session, actor: Actor, action: str,
                 items: Iterable[tuple[Any, dict[str, Any]]]) -> int:
     """Append one event per (subject, data) in one statement: for bulk changes."""
     session.flush()
+    key = chain_keys()[0]
     prev = _tail(session, actor.practice_id)
     moment = now()
     rows = []
@@ -113,7 +144,7 @@ def record_many(session: Session, actor: Actor, action: str,
             "user_agent": (actor.user_agent or "")[:300] or None,
         }
         event["prev_hash"] = prev
-        event["hash"] = prev = digest(prev, event)
+        event["hash"] = prev = digest(prev, event, key)
         rows.append(event)
     if rows:
         session.execute(insert(AuditEvent), rows)
@@ -137,12 +168,13 @@ def _walk(session: Session, practice_id: int) -> tuple[Any | None, int, tuple[An
     hold, and the id and hash of the newest of those. Rows, not objects: a check reads
     every event of the practice."""
     prev, count, head = GENESIS, 0, (None, None)
+    keys = chain_keys()
     events = session.execute(
         select(*AuditEvent.__table__.c).where(AuditEvent.practice_id == practice_id)
         .order_by(AuditEvent.id).execution_options(yield_per=1000)
     )
     for event in events:
-        if event.prev_hash != prev or event.hash != digest(prev, _fields(event)):
+        if event.prev_hash != prev or not _holds(event, keys):
             return event, count, head
         prev, count, head = event.hash, count + 1, (event.id, event.hash)
     return None, count, head
@@ -152,7 +184,7 @@ def was_changed(event: Any) -> bool:
     """For the event verify() reports: True when its own content no longer matches its
     hash (it was changed); False when it is intact but does not follow on the event before
     it (an event before it was removed, or that one's hash was changed)."""
-    return event.hash != digest(event.prev_hash, _fields(event))
+    return not _holds(event, chain_keys())
 
 
 # --- checks: the whole chain read in the background, the finding kept -----------------------

@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from portal import clock, migrate
+from portal.audit.service import chain_keys
 from portal.db import make_engine
 from portal.documents.storage import (
     TEMP_PREFIX,
@@ -282,7 +283,9 @@ def restore(app: Flask, directory: Path, report: Report = _silent) -> RestoreRes
     report(f"database: restored at revision {revision}")
     _restore_files(files, directory, file_parts)
     report(f"files: {len(file_parts)} restored")
-    migrate.upgrade(url, "head")
+    with app.app_context():
+        key = chain_keys()[0]
+    migrate.upgrade(url, "head", key)  # an older backup's audit chains are keyed on the way
     head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
     counts = _counts(url, ("practices", "clients", "audit_events"))
     return RestoreResult(
