@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.notifications import reminders, worker
     from portal.notifications import setup as notifications
     from portal.notifications.views import bp as notifications_bp
-    from portal.operations import metrics, observability
+    from portal.operations import anchoring, metrics, observability
     from portal.operations.views import bp as operations_bp
     from portal.questionnaires import service as questionnaires
     from portal.questionnaires.views import bp as questionnaires_bp
@@ -86,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     worker.register_sweep(app, "retention", lambda s: retention.sweep(s, files.storage()))
     worker.register_sweep(app, "database statistics", db.refresh_statistics)
     worker.register_sweep(app, "audit log checks", audit.check_due)
+    worker.register_sweep(app, "audit log anchors", anchoring.sweep)
 
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -171,8 +172,35 @@ def audit_verify(slug: str | None) -> None:
             "follows a removed or changed event"
         click.echo(f"{practice_slug}: BROKEN at event {event.id} ({event.action}, "
                    f"{event.created_at:%Y-%m-%d %H:%M:%S} UTC): it {what}")
+    for practice_id, practice_slug in practices:
+        broken += _verify_anchors(session, practice_id, practice_slug)
     if broken:
         raise SystemExit(1)
+
+
+def _verify_anchors(session: Any, practice_id: int, slug: str) -> int:
+    """Print what the practice's anchors say; returns 1 when one no longer holds."""
+    from portal.audit import anchors
+
+    found = anchors.verify(session, practice_id, current_app.config.get("TSA_CERT"))
+    session.rollback()
+    if not found:
+        return 0
+    for finding in found:
+        row = finding.anchor
+        if finding.problem:
+            click.echo(f"{slug}: BROKEN: anchor {row.id} of event {row.event_id} "
+                       f"({row.created_at:%Y-%m-%d %H:%M} UTC): {finding.problem}")
+        elif row.state == anchors.PENDING:
+            click.echo(f"{slug}: anchor {row.id} of event {row.event_id} is not timestamped "
+                       f"yet ({row.attempts} attempt(s); {row.last_error})")
+    problems = [f for f in found if f.problem]
+    if not problems:
+        stamped = [f for f in found if f.anchor.state == anchors.STAMPED]
+        trusted = sum(f.trusted for f in stamped)
+        click.echo(f"{slug}: {len(found)} anchor(s) hold; {len(stamped)} timestamped, "
+                   f"{trusted} by a trusted server")
+    return 1 if problems else 0
 
 
 @cli.group("storage")

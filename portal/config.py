@@ -98,6 +98,11 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             key.strip() for key in _env("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()],
         # The audit log's chain key; without it one is derived from the secret key.
         "AUDIT_KEY": overrides.get("AUDIT_KEY") or _env("AUDIT_KEY"),
+        # The RFC 3161 timestamp server of the audit log's daily anchors, and the PEM file of
+        # the certificate (its root) that `portal audit verify` trusts its answers under.
+        "TSA_URL": _env("TSA_URL"),
+        "TSA_CERT": _env("TSA_CERT"),
+        "TSA_TIMEOUT": _int("TSA_TIMEOUT", 10),
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}"),
         "BASE_DOMAIN": (_env("BASE_DOMAIN", "localhost") or "localhost").lower(),

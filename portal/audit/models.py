@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import now
@@ -53,3 +53,27 @@ class AuditCheck(Base):
     # events removed from the end of the log are found too.
     head_id: Mapped[int | None]
     head_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditAnchor(Base):
+    """The head of a practice's chain at one moment, timestamped by an RFC 3161 server and
+    mailed to the practice's admins: evidence outside the database that the chain up to
+    that event was as it is, so neither a rewritten nor a shortened log goes unseen."""
+
+    __tablename__ = "audit_anchors"
+    __table_args__ = (Index("ix_audit_anchors_practice_id_id", "practice_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    event_id: Mapped[int]  # the chain's newest event when the anchor was made
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    # stamped: token holds the server's answer; pending: the server failed, tried again
+    # later (last_error says why); unstamped: no server is configured, only mailed.
+    state: Mapped[str] = mapped_column(String(10))
+    token: Mapped[bytes | None] = mapped_column(LargeBinary)  # DER ContentInfo (RFC 3161)
+    stamped_at: Mapped[datetime | None]  # the server's time (genTime), never our clock's
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    mailed_at: Mapped[datetime | None]
