@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AuditAnchor, AuditEvent
@@ -29,6 +30,9 @@ ANCHOR_EVERY = timedelta(days=1)
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 STAMPED, PENDING, UNSTAMPED = "stamped", "pending", "unstamped"
 PER_PASS = 50  # anchors one worker pass makes at most
+LOOK_EVERY = timedelta(minutes=10)  # how often a worker looks for practices due
+# The engine (one per app, so per database) -> when this process last looked.
+_looked_at: WeakKeyDictionary[Any, datetime] = WeakKeyDictionary()
 
 
 def message(practice_id: int, event_id: int, head_hash: str) -> bytes:
@@ -55,20 +59,32 @@ def _tst_info(token: cms.ContentInfo) -> tsp.TSTInfo:
     return token["content"]["encap_content_info"]["content"].parsed
 
 
-def due_practices(session: Session, limit: int = PER_PASS) -> list[int]:
-    """Practices whose newest event is newer than their last anchor, anchored over a day
-    ago (or never)."""
-    last = (select(AuditAnchor.practice_id, func.max(AuditAnchor.event_id).label("event_id"),
-                   func.max(AuditAnchor.created_at).label("created_at"))
-            .group_by(AuditAnchor.practice_id).subquery())
-    newest = (select(AuditEvent.practice_id, func.max(AuditEvent.id).label("event_id"))
-              .group_by(AuditEvent.practice_id).subquery())
-    return list(session.scalars(
-        select(newest.c.practice_id).outerjoin(last, last.c.practice_id == newest.c.practice_id)
-        .where(or_(last.c.event_id.is_(None),
-                   (newest.c.event_id > last.c.event_id)
-                   & (last.c.created_at <= now() - ANCHOR_EVERY)))
-        .order_by(newest.c.practice_id).limit(limit)))
+def due_practices(session: Session, practice_ids: list[int], limit: int = PER_PASS
+                  ) -> list[int]:
+    """Of these practices, those whose newest event is newer than their last anchor, made
+    over a day ago (or never). Looked at every LOOK_EVERY per process, not on every pass
+    of the worker: one indexed lookup per practice not anchored within the day."""
+    key, moment = session.get_bind(), now()
+    last_look = _looked_at.get(key)
+    if last_look is not None and abs(moment - last_look) < LOOK_EVERY:
+        return []
+    _looked_at[key] = moment
+    anchored = {practice_id: (event_id, created_at) for practice_id, event_id, created_at
+                in session.execute(select(AuditAnchor.practice_id, func.max(
+                    AuditAnchor.event_id), func.max(AuditAnchor.created_at))
+                    .group_by(AuditAnchor.practice_id))}
+    due = []
+    for practice_id in practice_ids:
+        event_id, created_at = anchored.get(practice_id, (0, None))
+        if created_at is not None and created_at > moment - ANCHOR_EVERY:
+            continue
+        newest = session.scalar(select(AuditEvent.id).where(
+            AuditEvent.practice_id == practice_id).order_by(AuditEvent.id.desc()).limit(1))
+        if newest is not None and newest > event_id:
+            due.append(practice_id)
+            if len(due) == limit:
+                break
+    return due
 
 
 def anchor(session: Session, practice_id: int, stamper: Any | None) -> AuditAnchor:

@@ -99,6 +99,11 @@ class TimestampServer:
         self.http.server_close()
 
 
+@pytest.fixture(autouse=True)
+def _anchors_on(app):
+    app.config["AUDIT_ANCHORS"] = True
+
+
 @pytest.fixture
 def tsa(app, tmp_path):
     stamper, pem = _authority(tmp_path)
@@ -221,6 +226,13 @@ def test_a_failing_server_is_tried_again_later_and_the_anchor_says_so(app, make,
     with app.app_context():
         assert db.session.scalars(select(OutboxMessage.recipient)).all() == [
             "baas@demo.example"]
+
+
+def test_anchors_can_be_turned_off(app, make):
+    practice = make.practice("demo")
+    _record(app, practice)
+    app.config["AUDIT_ANCHORS"] = False
+    assert _sweep(app) == 0 and _anchors(app) == []
 
 
 def test_without_a_server_the_head_is_mailed_unstamped(app, make):

@@ -35,9 +35,9 @@ SAMPLES = {
     "count": 2, "version": 2, "hours": 24, "minutes": 30, "free_days": 30,
     "price": Decimal("12.50"), "mode": "approval", "outcome": "declined",
     "decision": "declined", "overdue": True, "via_portal": False, "has_portal": True,
-    "reminder": True,
+    "reminder": True, "event_id": 41, "head_hash": "cd" * 32,
 }
-DATES = ("deadline", "moment", "expires", "expires_at", "purge_after", "when")
+DATES = ("deadline", "moment", "expires", "expires_at", "purge_after", "when", "stamped_at")
 LAYOUT = {"brand", "on_brand", "logo_url", "home_url", "practice_name", "get_locale",
           "ngettext"}  # render_mail and the app provide these
 
