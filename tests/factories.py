@@ -155,3 +155,14 @@ class Factory:
         user = self._save(StaffUser(practice_id=practice.id, email=email, role=role,
                                     password_hash=None, active=False, **values))
         return user, self.link(practice, "staff_invite", email, subject=("staff_users", user.id))
+
+
+def record_audit_events(app: Flask, practice: Any, count: int = 3) -> None:
+    """`count` events in the practice's audit chain, each in its own transaction."""
+    from portal import audit
+
+    actor = audit.Actor(practice.id, "staff", 1, "anna@example.nl", "192.0.2.1", "pytest")
+    with app.app_context():
+        for n in range(count):
+            with transaction(db.session):
+                audit.record(db.session, actor, "test.event", None, n=n)

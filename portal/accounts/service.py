@@ -51,6 +51,14 @@ def authenticate(session: Session, model: type[Account], practice_id: int, email
     return user
 
 
+def active_admins(session: Session, practice_id: int) -> list[StaffUser]:
+    """The practice's admins who can still sign in: who hears of what concerns the practice
+    as a whole (a client that left, the audit log's anchors)."""
+    return list(session.scalars(select(StaffUser).where(
+        StaffUser.practice_id == practice_id, StaffUser.active.is_(True),
+        StaffUser.role == "admin").order_by(StaffUser.id)))
+
+
 def reply_address(session: Session, staff_id: int | None) -> str | None:
     """Where replies to a mail about someone's work go: that staff member, while active (the
     outbox falls back to the practice's reply address)."""

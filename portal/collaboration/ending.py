@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from portal import audit, notifications
 from portal.accounts import links
-from portal.accounts.models import ClientUser, Membership, StaffUser
+from portal.accounts import service as accounts
+from portal.accounts.models import ClientUser, Membership
 from portal.accounts.passwords import check_password
 from portal.audit import Actor
 from portal.clients.models import Client
@@ -109,10 +110,7 @@ def leave(session: Session, practice: Any, user: ClientUser, client: Client, pas
         audit.record(session, Actor(practice.id, "client", user.id, user.email, ip,
                                     user_agent), "client.left", client,
                      purge_after=client.purge_after.isoformat())
-        admins = session.scalars(select(StaffUser).where(
-            StaffUser.practice_id == practice.id, StaffUser.active.is_(True),
-            StaffUser.role == "admin"))
-        for person in admins:
+        for person in accounts.active_admins(session, practice.id):
             notifications.enqueue(session, practice, notifications.Mail(
                 to=person.email, to_name=person.name, kind="client_left",
                 locale=person.locale,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import notifications
-from portal.accounts.models import StaffUser
+from portal.accounts.service import active_admins
 from portal.audit import anchors
 from portal.audit.models import AuditAnchor
 from portal.clock import now
@@ -38,10 +38,7 @@ def _mail_admins(session: Session, anchor_id: int) -> None:
         if row is None or row.mailed_at is not None:
             return
         practice = session.get(Practice, row.practice_id)
-        admins = session.scalars(select(StaffUser).where(
-            StaffUser.practice_id == row.practice_id, StaffUser.active.is_(True),
-            StaffUser.role == "admin"))
-        for person in admins:
+        for person in active_admins(session, row.practice_id):
             notifications.enqueue(session, practice, notifications.Mail(
                 to=person.email, to_name=person.name, kind="audit_anchor",
                 locale=person.locale, dedupe_key=f"audit-anchor:{row.id}:{person.id}",

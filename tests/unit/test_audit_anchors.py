@@ -26,6 +26,7 @@ from portal.cli import cli
 from portal.db import transaction
 from portal.notifications.models import OutboxMessage
 from portal.operations import anchoring
+from tests.factories import record_audit_events
 
 
 def _name(common: str) -> x509.Name:
@@ -114,11 +115,7 @@ def tsa(app, tmp_path):
 
 
 def _record(app, practice, count=2):
-    actor = audit.Actor(practice.id, "staff", 1, "anna@example.nl", "192.0.2.1", "pytest")
-    with app.app_context():
-        for n in range(count):
-            with transaction(db.session):
-                audit.record(db.session, actor, "test.event", None, n=n)
+    record_audit_events(app, practice, count)
 
 
 def _sweep(app):

@@ -13,15 +13,11 @@ from portal.audit import service
 from portal.audit.models import AuditEvent
 from portal.cli import cli
 from portal.db import transaction
-from tests.factories import Factory
+from tests.factories import Factory, record_audit_events
 
 
 def _record(app, practice, count=3):
-    actor = audit.Actor(practice.id, "staff", 1, "anna@example.nl", "192.0.2.1", "pytest")
-    with app.app_context():
-        for n in range(count):
-            with transaction(db.session):
-                audit.record(db.session, actor, "test.event", None, n=n)
+    record_audit_events(app, practice, count)
 
 
 def _ids(app):
