@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.documents import files
     from portal.documents import service as documents
     from portal.documents.views import bp as documents_bp
-    from portal.engagements import approvals, bulk_reports
+    from portal.engagements import approvals, bulk_reports, sealing
     from portal.engagements import service as engagements
     from portal.engagements.views import bp as engagements_bp
     from portal.home.views import bp as home_bp
@@ -87,6 +87,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     worker.register_sweep(app, "database statistics", db.refresh_statistics)
     worker.register_sweep(app, "audit log checks", audit.check_due)
     worker.register_sweep(app, "audit log anchors", anchoring.sweep)
+    worker.register_sweep(app, "sealed approvals", lambda s: sealing.seal_pending(
+        s, files.storage(), app.config))
 
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)

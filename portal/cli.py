@@ -203,6 +203,52 @@ def _verify_anchors(session: Any, practice_id: int, slug: str) -> int:
     return 1 if problems else 0
 
 
+@cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def verify_command(file: Path) -> None:
+    """Say whether a practice here sealed this PDF, whether it is unchanged, and who
+    approved it (as /verify does); exit code 1 unless it is exactly as sealed."""
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from portal import db as database
+    from portal.engagements import sealing
+    from portal.tenancy.models import Practice
+
+    session, data = database.session, file.read_bytes()
+    for practice_id, slug in session.execute(select(Practice.id, Practice.slug)
+                                             .order_by(Practice.id)):
+        with force_locale("en"):
+            verdict = sealing.verify(session, practice_id, data)
+        if verdict.outcome == "unknown":
+            continue
+        if verdict.sealed is None:
+            click.echo(f"{slug}: NOT the file that was sealed: {verdict.problem}")
+            raise SystemExit(1)
+        facts = verdict.facts
+        sealed_at = verdict.sealed.sealed_at
+        if verdict.outcome == "intact":
+            click.echo(f"{slug}: sealed {sealed_at:%Y-%m-%d %H:%M:%S} UTC and unchanged since"
+                       f"{'' if verdict.trusted else ' (the seal is not trusted)'}")
+        else:
+            click.echo(f"{slug}: sealed {sealed_at:%Y-%m-%d %H:%M:%S} UTC, but CHANGED: "
+                       f"{verdict.problem}")
+        click.echo(f"  {facts['engagement'].label}, version {facts['version'].number}, "
+                   f"approved file SHA-256 {facts['version'].sha256}")
+        for person in facts["signers"]:
+            when = f"{person.decided_at:%Y-%m-%d %H:%M:%S} UTC" if person.decided_at else "-"
+            click.echo(f"  {person.email}: {person.decision or 'no decision'}, {when}")
+        for later in verdict.later_versions:
+            click.echo(f"  a later version exists: version {later.number}, uploaded "
+                       f"{later.uploaded_at:%Y-%m-%d} UTC")
+        if verdict.outcome != "intact":
+            raise SystemExit(1)
+        return
+    click.echo("not sealed by any practice here, or not a PDF")
+    raise SystemExit(1)
+
+
 @cli.group("storage")
 def storage_group() -> None:
     """Stored files (documents, reports)."""

@@ -334,3 +334,16 @@ def count_queries(app):  # type: ignore[no-untyped-def]
         return response, counter.count
 
     return run
+
+
+@pytest.fixture
+def tsa(app, tmp_path):  # type: ignore[no-untyped-def]
+    """A timestamp server (RFC 3161) on loopback, configured as PORTAL_TSA_URL, its root
+    as PORTAL_TSA_CERT; `tsa.failing = True` makes it answer 500."""
+    from tests.tsa import TimestampServer, authority
+
+    stamper, pem = authority(tmp_path)
+    server = TimestampServer(stamper)
+    app.config.update(TSA_URL=server.url, TSA_CERT=str(pem))
+    yield server
+    server.stop()

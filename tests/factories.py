@@ -17,7 +17,7 @@ from portal.clients import tiers
 from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
-from portal.engagements.models import Engagement, ReportVersion, Share, Signer
+from portal.engagements.models import Engagement, ReportVersion, SealedReport, Share, Signer
 from portal.notifications.models import ClientTask, OutboxMessage
 from portal.tenancy.models import CustomDomain, Practice
 
@@ -111,6 +111,16 @@ class Factory:
                 self._save(Signer(share_id=share.id, email=person.email, name=person.name,
                                   client_user_id=person.id, via_portal=True))
         return share
+
+    def sealed(self, share: Share, version: ReportVersion) -> SealedReport:
+        """A sealed approval as the worker leaves it (its file: the version's, for routes
+        that only serve it)."""
+        return self._save(SealedReport(
+            practice_id=share.practice_id, share_id=share.id,
+            engagement_id=share.engagement_id, report_version_id=version.id,
+            verify_token=f"seal-{share.id}-{next(_numbers)}", state="sealed", attempts=1,
+            storage_key=version.storage_key, sha256=version.sha256, size=version.size,
+            sealed_at=now()))
 
     def document(self, client: Client, data: bytes = b"kolom;bedrag\n1;2\n",
                  name: str = "bankafschrift.csv", year: int = 2025) -> Any:

@@ -163,7 +163,7 @@ class AnchorFinding:
 def verify(session: Session, practice_id: int, trust_root: str | None) -> list[AnchorFinding]:
     """Each anchor of the practice: its event still there with the hash it had, and its
     token signed over exactly that (trusted when it chains to `trust_root`, a PEM file)."""
-    roots = _certificates(trust_root) if trust_root else []
+    roots = certificates(trust_root) if trust_root else []
     anchors = list(session.scalars(select(AuditAnchor).where(
         AuditAnchor.practice_id == practice_id).order_by(AuditAnchor.id)))
     hashes = dict(session.execute(select(AuditEvent.id, AuditEvent.hash).where(
@@ -205,7 +205,7 @@ def _check_token(row: AuditAnchor, roots: list[asn1_x509.Certificate]) -> Anchor
     return AnchorFinding(row, None, status.trusted)
 
 
-def _certificates(path: str) -> list[asn1_x509.Certificate]:
+def certificates(path: str) -> list[asn1_x509.Certificate]:
     from asn1crypto import pem
 
     data = Path(path).read_bytes()

@@ -35,7 +35,7 @@ from portal.collaboration.models import ClientExport
 from portal.db import transaction
 from portal.documents.models import Document
 from portal.documents.storage import Storage
-from portal.engagements.models import Engagement, ReportVersion, Share, Signer
+from portal.engagements.models import Engagement, ReportVersion, SealedReport, Share, Signer
 from portal.questionnaires import export as questionnaire_export
 from portal.questionnaires.models import Assignment, Question
 
@@ -60,8 +60,22 @@ def _documents(session: Session, client: Client) -> Iterator[tuple[str, str]]:
             yield path, document.storage_key
 
 
+def _sealed_reports(session: Session, client: Client) -> Iterator[tuple[str, str]]:
+    """Each sealed approval beside its report: the approved file and the sealed one are both
+    in the ZIP, so the manifest lists both hashes."""
+    for row, engagement, version in session.execute(
+            select(SealedReport, Engagement, ReportVersion)
+            .join(Engagement, Engagement.id == SealedReport.engagement_id)
+            .join(ReportVersion, ReportVersion.id == SealedReport.report_version_id)
+            .where(Engagement.client_id == client.id, SealedReport.state == "sealed")
+            .order_by(SealedReport.id)):
+        yield (f"reports/{_safe(engagement.label)}/v{version.number}-sealed-"
+               f"{_safe(version.filename)}"), row.storage_key
+
+
 # What each feature keeps of a client as stored files: (path in the ZIP, storage key).
-FILE_SOURCES: list[Callable[[Session, Client], Iterator[tuple[str, str]]]] = [_documents]
+FILE_SOURCES: list[Callable[[Session, Client], Iterator[tuple[str, str]]]] = [
+    _documents, _sealed_reports]
 
 
 def request_export(session: Session, actor: audit.Actor, client: Client, *,

@@ -29,6 +29,7 @@ from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
 from portal.documents.storage import EmptyFile, Storage, StoredFile, TooLarge
+from portal.engagements import sealing
 from portal.engagements.models import Engagement, ReportVersion, Share, Signer
 from portal.notifications import tasks
 from portal.notifications.reminders import DueTask
@@ -370,6 +371,8 @@ def decide(session: Session, practice: Any, signer_id: int, decision: str,
         if outcome:
             _close(session, share, outcome)
             engagement.status = outcome
+            if outcome == "approved":
+                sealing.queue(session, share)
             _mail_staff_outcome(session, practice, engagement, client, share, outcome,
                                 comment)
     return share

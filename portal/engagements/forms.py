@@ -10,6 +10,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -210,3 +211,20 @@ def _approval_has_deadline(deadline: DateField, approval: bool) -> bool:
         deadline.errors = [_l("An approval needs a deadline.")]
         return False
     return True
+
+
+class VerifyForm(Form):
+    document = FileField(_l("The PDF file"), validators=[FileRequired(_l("Choose a PDF file."))],
+                         render_kw={"accept": "application/pdf,.pdf"})
+
+
+class SealCertificateForm(Form):
+    certificate = FileField(
+        _l("Certificate with its private key (PKCS#12)"),
+        validators=[FileRequired(_l("Choose a .p12 or .pfx file."))],
+        description=_l("A .p12 or .pfx file, e.g. a qualified seal or an Adobe-trusted "
+                       "organisation certificate. Approved reports are sealed with it from "
+                       "now on; what was sealed before stays checkable."),
+        render_kw={"accept": ".p12,.pfx,application/x-pkcs12"})
+    password = PasswordField(_l("Password of the file"), validators=[Optional()],
+                             render_kw={"autocomplete": "off"})

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
@@ -248,3 +248,61 @@ class BulkEngagementBatch(Base):
         if self.kind == "other" and self.title:
             return f"{self.title} {self.year}"
         return f"{KINDS[self.kind]} {self.year}"
+
+
+class SealCertificate(Base):
+    """The certificate a practice seals approved reports with: made for it on first use (a
+    root of its own and a seal certificate under it), or later its own uploaded one. The
+    private key is stored sealed (security.seal), bound to the practice."""
+
+    __tablename__ = "seal_certificates"
+    __table_args__ = (Index("ix_seal_certificates_practice", "practice_id", "active"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(10))  # generated, uploaded
+    subject: Mapped[str] = mapped_column(String(300))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the seal certificate
+    root_fingerprint: Mapped[str] = mapped_column(String(64))  # of the chain's top
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)  # DER
+    chain: Mapped[bytes] = mapped_column(LargeBinary)  # PEM, issuers up to the root
+    private_key: Mapped[str] = mapped_column(Text)  # PEM (PKCS#8), sealed
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+SEAL_STATES = {"pending": _l("being sealed"), "sealed": _l("sealed"),
+               "failed": _l("could not be sealed")}
+
+
+class SealedReport(Base):
+    """The approved report as a sealed PDF: its pages unchanged, approval pages appended,
+    the evidence attached as JSON, the whole sealed (PAdES) and timestamped (RFC 3161).
+    Made by the worker once the last signer approved; a failing timestamp server makes it
+    wait and try again (last_error says why), never fall back to our own clock."""
+
+    __tablename__ = "sealed_reports"
+    __table_args__ = (Index("ix_sealed_reports_state", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"),
+                                          unique=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id",
+                                                          ondelete="CASCADE"), index=True)
+    report_version_id: Mapped[int] = mapped_column(ForeignKey("report_versions.id",
+                                                              ondelete="CASCADE"))
+    # In the QR code of the approval pages: opens /verify/<token> for whoever holds the file.
+    verify_token: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    certificate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seal_certificates.id", ondelete="SET NULL"))
+    storage_key: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None]
+    stamped_at: Mapped[datetime | None]  # the timestamp server's time, never our clock's
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sealed_at: Mapped[datetime | None]

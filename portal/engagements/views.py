@@ -25,7 +25,7 @@ from portal.clients.models import STATUSES as CLIENT_STATUSES
 from portal.clients.models import Client
 from portal.clients.service import ClientFilter, Selection, SelectionChanged
 from portal.documents import files
-from portal.engagements import approvals, service
+from portal.engagements import approvals, sealing, service
 from portal.engagements import bulk_reports as bulk_reports_service
 from portal.engagements.forms import (
     BulkEngagementForm,
@@ -35,10 +35,13 @@ from portal.engagements.forms import (
     EngagementUpdateForm,
     RenewLinkForm,
     ReportForm,
+    SealCertificateForm,
     ShareForm,
+    VerifyForm,
 )
 from portal.engagements.models import (
     KINDS,
+    SEAL_STATES,
     SHARE_MODES,
     SHARE_STATES,
     STATUSES,
@@ -268,6 +271,8 @@ def _work(engagement, **forms):  # type: ignore[no-untyped-def]
     return _detail(engagement, update_form, forms.pop("status", 200),
                    versions=approvals.versions(db.session, engagement),
                    shares=approvals.shares_of(db.session, engagement),
+                   seals=sealing.of_engagement(db.session, engagement.id),
+                   seal_states=SEAL_STATES,
                    report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
                    share_form=share_form, may_share=tiers.has(client, "share_reports"),
                    has_portal=tiers.has(client, "portal"), share_states=SHARE_STATES,
@@ -303,9 +308,26 @@ def download_report(engagement_id: int, version_id: int):  # type: ignore[no-unt
     return _send_report(version, inline=request.args.get("inline") == "1")
 
 
-def _send_report(version, *, inline: bool):  # type: ignore[no-untyped-def]
+def _send_report(version, *, inline: bool, share=None):  # type: ignore[no-untyped-def]
+    """The report version; of an approval that is sealed, the sealed PDF (approval pages and
+    seal included), which is what the client keeps."""
+    sealed = sealing.sealed_of(db.session, share.id) if share is not None else None
+    if sealed is not None:
+        return files.send_stored(sealed.storage_key, size=sealed.size, sha256=sealed.sha256,
+                                 filename=sealing.sealed_filename(version.filename),
+                                 mimetype=approvals.PDF, inline=inline)
     return files.send_stored(version.storage_key, size=version.size, sha256=version.sha256,
                              filename=version.filename, mimetype=approvals.PDF, inline=inline)
+
+
+@bp.get("/office/engagements/<int:engagement_id>/shares/<int:share_id>/sealed.pdf")
+@access.staff()
+def sealed_report(engagement_id: int, share_id: int):  # type: ignore[no-untyped-def]
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    found = access.share_for_staff(current_user, engagement, share_id)
+    if sealing.sealed_of(db.session, found.id) is None:
+        abort(404)
+    return _send_report(found.version, inline=request.args.get("inline") == "1", share=found)
 
 
 @bp.post("/office/engagements/<int:engagement_id>/shares")
@@ -472,7 +494,8 @@ def link_report(signer_id: int):  # type: ignore[no-untyped-def]
     _signer, found, _engagement, client = access.signer_for_link_holder(signer_id)
     if not _may_view(found, client, portal=False):
         abort(404)
-    return _send_report(found.version, inline=request.args.get("download") != "1")
+    return _send_report(found.version, inline=request.args.get("download") != "1",
+                        share=found)
 
 
 @bp.post("/task/<int:signer_id>/decide")
@@ -524,7 +547,8 @@ def portal_task(client_id: int, share_id: int):  # type: ignore[no-untyped-def]
 def portal_report(client_id: int, share_id: int):  # type: ignore[no-untyped-def]
     found, _signer, _engagement, _client = access.share_for_member(current_user, client_id,
                                                                    share_id)
-    return _send_report(found.version, inline=request.args.get("download") != "1")
+    return _send_report(found.version, inline=request.args.get("download") != "1",
+                        share=found)
 
 
 @bp.post("/c/<int:client_id>/approvals/<int:share_id>/decide")
@@ -622,3 +646,76 @@ def bulk_reports_apply(batch_id: int):  # type: ignore[no-untyped-def]
     flash(_("%(stored)d reports stored, %(shared)d shared.", stored=outcome.stored,
             shared=outcome.shared), "success")
     return done("engagements.bulk_reports_preview", batch_id=batch.id)
+
+
+# --- checking a sealed file -------------------------------------------------------------------
+
+@bp.route("/verify", methods=["GET", "POST"])
+@access.public
+@limiter.limit("30 per minute", methods=["POST"])
+def verify():  # type: ignore[no-untyped-def]
+    """Anyone who holds a PDF may ask whether this practice sealed it; the answer says
+    nothing about a file the practice did not seal."""
+    form = VerifyForm()
+    verdict = None
+    if form.validate_on_submit():
+        limit = current_app.config["REPORT_MAX_MB"] * 1024 * 1024
+        data = form.document.data.stream.read(limit + 1)
+        if len(data) > limit:
+            form.document.errors.append(_("That file is larger than %(megabytes)d MB.",
+                                          megabytes=current_app.config["REPORT_MAX_MB"]))
+        else:
+            verdict = sealing.verify(db.session, g.practice.id, data)
+    status = 422 if form.errors else 200
+    return render("engagements/verify.html", form=form, verdict=verdict), status
+
+
+@bp.get("/verify/<token>")
+@access.public
+@limiter.limit("60 per minute")
+def verify_record(token: str):  # type: ignore[no-untyped-def]
+    """The address in a sealed file's QR code: its record, for whoever holds the file."""
+    verdict = sealing.by_token(db.session, g.practice.id, token)
+    status = 404 if verdict.outcome == "unknown" else 200
+    return render("engagements/verify.html", form=VerifyForm(), verdict=verdict), status
+
+
+# --- the practice's seal (admins) -------------------------------------------------------------
+
+@bp.route("/office/settings/seal", methods=["GET", "POST"])
+@access.staff(role="admin")
+def seal_settings():  # type: ignore[no-untyped-def]
+    """Which certificate seals approved reports, its fingerprints to give a checker, and
+    the practice's own certificate instead of the one made for it."""
+    g.nav_section = "tenancy.settings"
+    form = SealCertificateForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                sealing.install_pkcs12(db.session, access.actor(), g.practice,
+                                       form.certificate.data.read(256 * 1024),
+                                       form.password.data or "")
+            except sealing.CertificateRefused as refused:
+                form.certificate.errors.append(str(refused))
+            else:
+                flash(_("Approved reports are sealed with this certificate from now on."),
+                      "success")
+                return done("engagements.seal_settings")
+        status = 422
+    active = sealing.active_certificate(db.session, g.practice.id)
+    return render("engagements/seal_settings.html", form=form, active=active,
+                  valid_until=sealing.valid_until(active) if active else None), status
+
+
+@bp.get("/office/settings/seal/chain.pem")
+@access.staff(role="admin")
+def seal_chain():  # type: ignore[no-untyped-def]
+    """The seal's issuers up to its root: what a validator (or Acrobat) is told to trust."""
+    active = sealing.active_certificate(db.session, g.practice.id)
+    if active is None:
+        abort(404)
+    response = make_response(active.chain)
+    response.headers["Content-Type"] = "application/x-pem-file"
+    response.headers["Content-Disposition"] = 'attachment; filename="seal-root.pem"'
+    return response

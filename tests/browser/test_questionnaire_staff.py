@@ -235,6 +235,7 @@ def test_two_clients_receive_it_and_the_chosen_answer_brings_its_question(
     sanne.get_by_label("Password").fill(PASSWORD)
     sanne.get_by_role("button", name="Sign in").click()
     expect(sanne.get_by_role("heading", name="Auto", level=2)).to_be_visible()
+    sanne.wait_for_load_state()  # autosave listens only once htmx has run
     price = sanne.get_by_label(PRICE)
     expect(price).to_have_count(0)  # not asked before the choice
     use = sanne.get_by_role("group", name=USE)
@@ -337,6 +338,8 @@ def test_staff_give_a_part_back_and_only_that_part_opens_again(app, live, page, 
     sanne.get_by_role("button", name="Sign in").click()
     expect(sanne.get_by_text("Your accountant asks: “Was dit de prijs inclusief btw?”")
            ).to_be_visible()
+    # The text shows while the page still loads; autosave listens only once htmx has run.
+    sanne.wait_for_load_state()
     expect(sanne.get_by_label(PRICE)).to_be_editable()
     sanne.get_by_label(PRICE).fill("42,292.00")
     if sanne.javascript:

@@ -17,6 +17,13 @@ def arrange(make, world):  # type: ignore[no-untyped-def]
     world["signer"] = outsider
     world["approval_link"] = make.link(world["demo"], "approval", outsider.email,
                                        ("share_signers", outsider.id))
+    approved = make.share(version, company, member, state="approved")
+    world["seal"] = make.sealed(approved, version)
+    with make.app.app_context():
+        from portal import db
+        from portal.engagements import sealing
+
+        sealing.practice_certificate(db.session, world["demo"])
 
 
 def _office(w):  # type: ignore[no-untyped-def]
@@ -35,6 +42,8 @@ ROUTES = [
           {"mode": "approval"}),
     Route("engagements.approval_record", "GET",
           lambda w: _office(w) + f"/shares/{w['share'].id}/record", staff_only()),
+    Route("engagements.sealed_report", "GET",
+          lambda w: _office(w) + f"/shares/{w['seal'].share_id}/sealed.pdf", staff_only()),
     Route("engagements.portal_task", "GET", _portal, client_only()),
     Route("engagements.portal_report", "GET", lambda w: _portal(w) + "/report.pdf",
           client_only()),
@@ -54,4 +63,13 @@ ROUTES = [
     Route("engagements.link_use", "POST", lambda w: f"/l/{w['approval_link']}", everyone(OK)),
     Route("engagements.link_renew", "POST", "/l/new-link", everyone(OK),
           lambda w: {"token": w["approval_link"]}),
+    # Whoever holds a sealed file may check it (a POST without a file is told to add one).
+    Route("engagements.verify", "GET", "/verify", everyone(OK)),
+    Route("engagements.verify", "POST", "/verify", everyone(OK)),
+    Route("engagements.seal_settings", "GET", "/office/settings/seal", staff_only(True)),
+    Route("engagements.seal_settings", "POST", "/office/settings/seal", staff_only(True)),
+    Route("engagements.seal_chain", "GET", "/office/settings/seal/chain.pem",
+          staff_only(True)),
+    Route("engagements.verify_record", "GET", lambda w: f"/verify/{w['seal'].verify_token}",
+          everyone(OK)),
 ]
