@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -108,6 +109,11 @@ class ClientUser(_Account, Base):
         return f"<ClientUser {self.email}>"
 
 
+POSITIONS = {"director": _l("Director (bestuurder)"),
+             "supervisor": _l("Supervisory director (commissaris)")}
+SIGNING_POSITIONS = ("director", "supervisor")
+
+
 class Membership(Base):
     """A client user's place at one client company: owner (the main contact) or member."""
 
@@ -120,6 +126,9 @@ class Membership(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
                                            index=True)
     role: Mapped[str] = mapped_column(String(10), default="member")
+    # Their office at the company (POSITIONS): directors and supervisory directors sign the
+    # annual accounts (BW 2:210 lid 2), so sharing those for approval proposes them.
+    position: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     client_user: Mapped[ClientUser] = relationship(back_populates="memberships", lazy="raise")

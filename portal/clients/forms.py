@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from portal.accounts.models import POSITIONS
 from portal.clients import tiers
 from portal.validators import Form, MaxLength
 
@@ -62,6 +63,18 @@ class ContactForm(Form):
     locale = SelectField(_l("Language of the mail"),
                          choices=[SelectChoice("nl", "Nederlands"),
                                   SelectChoice("en", "English")])
+    position = SelectField(_l("Position at the company"), choices=lambda: position_choices(),
+                           default="")
+
+
+def position_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Other")),
+            *(SelectChoice(key, label) for key, label in POSITIONS.items())]
+
+
+class PositionForm(Form):
+    position = SelectField(_l("Position at the company"), choices=lambda: position_choices(),
+                           default="")
 
 
 class BulkTierForm(Form):

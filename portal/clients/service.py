@@ -267,7 +267,8 @@ def may_add_contact(client: Client, current: int) -> bool:
 
 
 def add_contact(session: Session, actor: Actor, practice: Any, client: Client, *, email: str,
-                name: str, locale: str | None = None) -> ClientUser:
+                name: str, locale: str | None = None, position: str | None = None
+                ) -> ClientUser:
     """Add a contact person to a company. Where the tier has the portal, they get an
     invitation to set a password (or, with a password already, word of the new company)."""
     email = email.strip().lower()
@@ -287,7 +288,8 @@ def add_contact(session: Session, actor: Actor, practice: Any, client: Client, *
                                                         Membership.client_id == client.id)):
             raise NotAllowed("already")
         membership = Membership(client_user_id=user.id, client_id=client.id,
-                                role="owner" if current == 0 else "member")
+                                role="owner" if current == 0 else "member",
+                                position=position or None)
         session.add(membership)
         if current == 0 and not client.contact_email:
             client.contact_name, client.contact_email = name, email
@@ -296,6 +298,19 @@ def add_contact(session: Session, actor: Actor, practice: Any, client: Client, *
         if tiers.has(client, "portal"):
             invite(session, practice, client, user)
     return user
+
+
+def set_position(session: Session, actor: Actor, client: Client, membership: Membership,
+                 position: str | None) -> bool:
+    """Record a contact person's office at the company; False when it was that already."""
+    position = position or None
+    if membership.position == position:
+        return False
+    with transaction(session):
+        membership.position = position
+        audit.record(session, actor, "client.contact_position", client,
+                     membership=membership.id, position=position)
+    return True
 
 
 def invite(session: Session, practice: Any, client: Client, user: ClientUser) -> None:

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import access, clock, db
+from portal.accounts.models import POSITIONS
 from portal.clients import billing, imports, invitations, service, tiers
 from portal.clients.forms import (
     BulkTierForm,
@@ -20,6 +21,7 @@ from portal.clients.forms import (
     ImportUploadForm,
     InviteAllForm,
     NewClientForm,
+    PositionForm,
     TierForm,
 )
 from portal.clients.models import STATUSES
@@ -135,6 +137,7 @@ def _card(client, **forms):  # type: ignore[no-untyped-def]
         contact_form=forms.pop("contact_form", None) or ContactForm(
             formdata=None, locale=g.practice.locale),
         engagement_form=engagement_form, tier_labels=tiers.LABELS, statuses=STATUSES,
+        positions=POSITIONS,
         engagement_statuses=ENGAGEMENT_STATUSES,
         feature_labels=tiers.FEATURE_LABELS, has_portal=tiers.has(client, "portal"),
         may_add_contact=service.may_add_contact(client, len(contacts)),
@@ -196,7 +199,7 @@ def add_contact(client_id: int):  # type: ignore[no-untyped-def]
         try:
             service.add_contact(db.session, access.actor(), g.practice, client,
                                 email=form.email.data, name=form.name.data,
-                                locale=form.locale.data)
+                                locale=form.locale.data, position=form.position.data)
         except NotAllowed as refusal:
             message = _("%(email)s is a contact of this company already.",
                         email=form.email.data) if str(refusal) == "already" else _(
@@ -211,6 +214,18 @@ def add_contact(client_id: int):  # type: ignore[no-untyped-def]
                         email=form.email.data), "success")
             return done("clients.card", client_id=client.id)
     return _card(client, contact_form=form, status=422)
+
+
+@bp.post("/office/clients/<int:client_id>/contacts/<int:membership_id>/position")
+@access.staff()
+def contact_position(client_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    client = access.client_for_staff(current_user, client_id)
+    membership = access.membership_for_staff(current_user, client, membership_id)
+    form = PositionForm()
+    if form.validate_on_submit() and service.set_position(
+            db.session, access.actor(), client, membership, form.position.data):
+        flash(_("The position is saved."), "success")
+    return done("clients.card", client_id=client.id)
 
 
 @bp.post("/office/clients/<int:client_id>/contacts/<int:membership_id>/remove")

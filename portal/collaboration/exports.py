@@ -232,7 +232,7 @@ def _fill(session: Session, store: Storage, client: Client,
         "engagement": engagements[share.engagement_id].label, "share": share.id,
         "mode": share.mode, "state": share.state, "shared_at": share.created_at.isoformat(),
         "signers": [{
-            "email": s.email, "decision": s.decision,
+            "email": s.email, "position": s.position, "decision": s.decision,
             "decided_at": s.decided_at.isoformat() if s.decided_at else None,
             "by": s.decided_by, "through": s.decided_through, "ip": s.ip,
             "user_agent": s.user_agent, "sha256": s.decided_sha256, "comment": s.comment,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal import audit, notifications
 from portal.accounts import links
-from portal.accounts.models import ClientUser, StaffUser
+from portal.accounts.models import SIGNING_POSITIONS, ClientUser, Membership, StaffUser
 from portal.accounts.service import reply_address
 from portal.audit import Actor
 from portal.clients import tiers
@@ -172,12 +172,16 @@ def share_report(session: Session, actor: Actor, practice: Any, engagement: Enga
         session.add(share)
         session.flush()
         users = _portal_users(session, client, [s.client_user_id for s in signers])
+        positions = {user_id: position for user_id, position in session.execute(
+            select(Membership.client_user_id, Membership.position)
+            .where(Membership.client_id == client.id))}
         rows = []
         for choice in _unique(signers):
             user = users.get(choice.client_user_id or -1)
             rows.append(Signer(share_id=share.id, email=choice.email.lower(),
                                name=choice.name or (user.name if user else None),
                                client_user_id=choice.client_user_id,
+                               position=positions.get(choice.client_user_id),
                                via_portal=bool(user and user.password_hash
                                                and tiers.has(client, "portal"))))
         session.add_all(rows)
@@ -194,6 +198,18 @@ def share_report(session: Session, actor: Actor, practice: Any, engagement: Enga
                      version=version.number, signers=[s.email for s in rows],
                      deadline=deadline.isoformat() if deadline else None)
     return share
+
+
+def proposed_signers(engagement: Engagement, contacts: list[tuple[Membership, ClientUser]]
+                     ) -> list[int]:
+    """Who the share form ticks: for annual accounts every director and supervisory
+    director (BW 2:210 lid 2: they all sign); otherwise, or if none is known, the main
+    contact."""
+    if engagement.kind == "annual_accounts":
+        signing = [user.id for m, user in contacts if m.position in SIGNING_POSITIONS]
+        if signing:
+            return signing
+    return [user.id for m, user in contacts if m.role == "owner"]
 
 
 def _unique(signers: list[SignerChoice]) -> list[SignerChoice]:
@@ -357,10 +373,7 @@ def decide(session: Session, practice: Any, signer_id: int, decision: str,
         if won != 1:
             raise ApprovalError("decided")
         session.expire(signer)
-        decisions = [d for (d,) in session.execute(
-            select(Signer.decision).where(Signer.share_id == share.id))]
-        outcome = "rejected" if "rejected" in decisions else (
-            "approved" if all(d == "approved" for d in decisions) else None)
+        outcome = _outcome(session, share)
         actor = Actor(practice.id, "client" if decider.through == "portal" else "link",
                       decider.client_user_id, decider.label, decider.ip, decider.user_agent)
         audit.record(session, actor, f"report.{decision}", engagement, share=share.id,
@@ -376,6 +389,50 @@ def decide(session: Session, practice: Any, signer_id: int, decision: str,
             _mail_staff_outcome(session, practice, engagement, client, share, outcome,
                                 comment)
     return share
+
+
+def _outcome(session: Session, share: Share) -> str | None:
+    """Rejected once one signer rejects; approved once every signer approved or staff
+    recorded why their signature is missing (at least one must approve); else open."""
+    decisions = [d for (d,) in session.execute(
+        select(Signer.decision).where(Signer.share_id == share.id))]
+    if "rejected" in decisions:
+        return "rejected"
+    if all(d in ("approved", "missing") for d in decisions) and "approved" in decisions:
+        return "approved"
+    return None
+
+
+def record_missing(session: Session, actor: Actor, practice: Any, share: Share,
+                   signer_id: int, reason: str) -> Share:
+    """Staff state why a signer will not sign (BW 2:210 lid 2: a missing signature is
+    stated with its reason). Their link dies; the approval may be complete after it."""
+    reason = reason.strip()
+    if not reason:
+        raise ApprovalError("reason")
+    with transaction(session):
+        locked = session.scalar(select(Share).where(Share.id == share.id).with_for_update())
+        if locked.mode != "approval" or locked.state != "open":
+            raise ApprovalError("closed", state=locked.state)
+        won = session.execute(
+            update(Signer).where(Signer.id == signer_id, Signer.share_id == locked.id,
+                                 Signer.decision.is_(None))
+            .values(decision="missing", decided_at=now(), comment=reason[:2000],
+                    decided_by=actor.label, decided_through="staff")
+            .execution_options(synchronize_session=False)).rowcount
+        if won != 1:
+            raise ApprovalError("decided")
+        links.revoke(session, subject=("share_signers", signer_id), purpose="approval")
+        engagement = session.get(Engagement, locked.engagement_id)
+        audit.record(session, actor, "report.signature_missing", engagement, share=locked.id,
+                     signer=signer_id, reason=reason)
+        outcome = _outcome(session, locked)
+        if outcome:
+            _close(session, locked, outcome)
+            engagement.status = outcome
+            if outcome == "approved":
+                sealing.queue(session, locked)
+    return locked
 
 
 def approval_statement(report: str, client: str, sha256: str, decision: str) -> str:

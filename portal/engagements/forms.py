@@ -228,3 +228,10 @@ class SealCertificateForm(Form):
         render_kw={"accept": ".p12,.pfx,application/x-pkcs12"})
     password = PasswordField(_l("Password of the file"), validators=[Optional()],
                              render_kw={"autocomplete": "off"})
+
+
+class MissingSignatureForm(Form):
+    reason = TextAreaField(_l("Why this signature is missing"),
+                           validators=[InputRequired(), Length(max=2000)],
+                           description=_l("E.g. “Resigned as director on 1 March; no longer "
+                                          "in office.” The approval record states it."))

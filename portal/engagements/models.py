@@ -164,7 +164,9 @@ class Signer(Base):
     via_portal: Mapped[bool] = mapped_column(default=False)
     mailed_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
-    decision: Mapped[str | None] = mapped_column(String(10))  # approved, rejected
+    # approved, rejected; missing: staff recorded why this signature is missing (BW 2:210
+    # lid 2), with the reason in comment and who recorded it in decided_by.
+    decision: Mapped[str | None] = mapped_column(String(10))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(254))
@@ -176,6 +178,8 @@ class Signer(Base):
         ForeignKey("report_versions.id", ondelete="SET NULL"))
     decided_sha256: Mapped[str | None] = mapped_column(String(64))
     statement: Mapped[str | None] = mapped_column(Text)
+    # Their office at the company when the report was shared (director, supervisor).
+    position: Mapped[str | None] = mapped_column(String(12))
 
     share: Mapped[Share] = relationship(back_populates="signers", lazy="raise")
 

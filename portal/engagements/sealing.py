@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import audit, notifications, security
-from portal.accounts.models import ClientUser
+from portal.accounts.models import POSITIONS, ClientUser
 from portal.audit import anchors
 from portal.audit.anchors import RETRY_AFTER, timestamper
 from portal.clients.models import Client
@@ -237,18 +237,23 @@ def evidence(session: Session, practice: Any, row: SealedReport) -> dict[str, An
         "approved_file_sha256": version.sha256, "approved_file_size": version.size,
         "shared_at": share.created_at.isoformat(),
         "signers": [{
-            "name": s.name, "email": s.email, "decision": s.decision,
+            "name": s.name, "email": s.email, "position": s.position,
+            "decision": s.decision,
             "decided_at": s.decided_at.isoformat() if s.decided_at else None,
             "signed_in": _signed_in(s, users.get(s.client_user_id)),
             "ip": s.ip, "browser": s.user_agent, "sha256": s.decided_sha256,
-            "statement": s.statement, "comment": s.comment} for s in signers],
+            "statement": s.statement, "comment": s.comment,
+            "by": s.decided_by} for s in signers],
         "verify": row.verify_token,
     }
 
 
-def _signed_in(signer: Signer, user: ClientUser | None) -> str:
+def _signed_in(signer: Signer, user: ClientUser | None) -> str | None:
     """How the signer proved who they were: their password, with a two-step code when the
-    account had one when they decided, or a single-use link mailed to their address."""
+    account had one when they decided, or a single-use link mailed to their address; None
+    for a missing signature (staff recorded it)."""
+    if signer.decision == "missing":
+        return None
     if signer.decided_through == "link":
         return "link"
     if user is not None and user.totp_enabled_at is not None and signer.decided_at and \
@@ -292,7 +297,15 @@ def record_lines(facts: dict[str, Any], decided: dict[str, str], fingerprint: st
              ("heading", _("Decisions"))]
     for person in facts["signers"]:
         who = f"{person['name']} <{person['email']}>" if person["name"] else person["email"]
+        if person["position"] in POSITIONS:
+            who += f", {POSITIONS[person['position']]}"
         lines.append(("strong", who))
+        if person["decision"] == "missing":
+            lines.append(("text", _("Signature missing. Reason: %(reason)s (recorded by "
+                                    "%(by)s, %(moment)s)", reason=person["comment"],
+                                    by=person["by"],
+                                    moment=decided.get(person["email"], "-"))))
+            continue
         outcome = _("approved") if person["decision"] == "approved" else (
             _("did not approve") if person["decision"] else _("no decision"))
         lines.append(("text", _("Decision: %(outcome)s, %(moment)s.", outcome=outcome,

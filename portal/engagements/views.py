@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from portal import access, clock, db
 from portal.accounts import links
+from portal.accounts.models import POSITIONS
 from portal.clients import service as clients_service
 from portal.clients import tiers
 from portal.clients.models import STATUSES as CLIENT_STATUSES
@@ -33,6 +34,7 @@ from portal.engagements.forms import (
     BulkShareForm,
     DecisionForm,
     EngagementUpdateForm,
+    MissingSignatureForm,
     RenewLinkForm,
     ReportForm,
     SealCertificateForm,
@@ -257,22 +259,28 @@ def bulk_left_out(batch_id: int):  # type: ignore[no-untyped-def]
 
 # --- reports and sharing (staff) -----------------------------------------------------
 
+def _signer_choices(contacts):  # type: ignore[no-untyped-def]
+    """Contact persons to choose from, with their office where it has one."""
+    return [(user.id, f"{user.name} <{user.email}>" + (
+        f" · {POSITIONS[m.position]}" if m.position in POSITIONS else ""))
+        for m, user in contacts]
+
+
 def _work(engagement, **forms):  # type: ignore[no-untyped-def]
     """The engagement page with its reports, shares and forms."""
     g.nav_section = "engagements.index"
     client = engagement.client
     contacts = clients_service.contacts(db.session, client)
     share_form = forms.pop("share_form", None) or ShareForm(formdata=None)
-    share_form.signers.choices = [(user.id, f"{user.name} <{user.email}>")
-                                  for _m, user in contacts]
+    share_form.signers.choices = _signer_choices(contacts)
     if share_form.signers.data is None and not forms.get("keep_signers"):
-        share_form.signers.data = [user.id for m, user in contacts if m.role == "owner"]
+        share_form.signers.data = approvals.proposed_signers(engagement, contacts)
     update_form = forms.pop("form", None)
     return _detail(engagement, update_form, forms.pop("status", 200),
                    versions=approvals.versions(db.session, engagement),
                    shares=approvals.shares_of(db.session, engagement),
                    seals=sealing.of_engagement(db.session, engagement.id),
-                   seal_states=SEAL_STATES,
+                   seal_states=SEAL_STATES, positions=POSITIONS,
                    report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
                    share_form=share_form, may_share=tiers.has(client, "share_reports"),
                    has_portal=tiers.has(client, "portal"), share_states=SHARE_STATES,
@@ -337,7 +345,7 @@ def share(engagement_id: int):  # type: ignore[no-untyped-def]
     client = engagement.client
     contacts = clients_service.contacts(db.session, client)
     form = ShareForm()
-    form.signers.choices = [(user.id, f"{user.name} <{user.email}>") for _m, user in contacts]
+    form.signers.choices = _signer_choices(contacts)
     if form.validate_on_submit():
         chosen = [approvals.SignerChoice(user.email, user.name, user.id)
                   for _m, user in contacts if user.id in (form.signers.data or [])]
@@ -370,6 +378,29 @@ def withdraw(engagement_id: int, share_id: int):  # type: ignore[no-untyped-def]
     return done("engagements.detail", engagement_id=engagement.id)
 
 
+@bp.post("/office/engagements/<int:engagement_id>/shares/<int:share_id>/signers/"
+         "<int:signer_id>/missing")
+@access.staff()
+def signature_missing(engagement_id: int, share_id: int, signer_id: int):  # type: ignore[no-untyped-def]
+    """Staff state why a signer will not sign; the approval record shows it."""
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    found = access.share_for_staff(current_user, engagement, share_id)
+    form = MissingSignatureForm()
+    if not form.validate_on_submit():
+        flash(_("Say why this signature is missing: the record states the reason."),
+              "error")
+        return done("engagements.detail", engagement_id=engagement.id)
+    try:
+        approvals.record_missing(db.session, access.actor(), g.practice, found, signer_id,
+                                 form.reason.data)
+    except approvals.ApprovalError as refusal:
+        flash(_("This signer decided already.") if refusal.reason == "decided" else
+              _refusal(refusal), "warning")
+    else:
+        flash(_("The missing signature and its reason are recorded."), "success")
+    return done("engagements.detail", engagement_id=engagement.id)
+
+
 @bp.get("/office/engagements/<int:engagement_id>/shares/<int:share_id>/record")
 @access.staff()
 def approval_record(engagement_id: int, share_id: int):  # type: ignore[no-untyped-def]
@@ -377,6 +408,7 @@ def approval_record(engagement_id: int, share_id: int):  # type: ignore[no-untyp
     found = access.share_for_staff(current_user, engagement, share_id)
     g.nav_section = "engagements.index"
     return render("engagements/approval_record.html", engagement=engagement, share=found,
+                  positions=POSITIONS,
                   share_states=SHARE_STATES, printed_at=clock.now())
 
 

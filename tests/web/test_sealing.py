@@ -1,5 +1,6 @@
-"""Sealed approvals: two directors approve, the worker seals the PDF (PAdES, timestamped by
-a server on loopback), any validator accepts it, and /verify tells who approved what."""
+"""Approval evidence: every director and supervisory director signs (BW 2:210; a missing
+signature is stated with its reason), the worker seals the PDF (PAdES, timestamped by a
+server on loopback), any validator accepts it, and /verify tells who approved what."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from datetime import timedelta
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -18,11 +20,13 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
+from portal import clock
+from portal.accounts.models import Membership
 from portal.cli import cli
 from portal.clients import tiers
 from portal.demo_work import report_pdf
 from portal.engagements import sealing
-from portal.engagements.models import SealCertificate, SealedReport, Signer
+from portal.engagements.models import Engagement, SealCertificate, SealedReport, Share, Signer
 from portal.notifications.worker import Worker
 from tests.web.test_approvals import _link_for, _open, _share, _upload
 
@@ -361,3 +365,127 @@ def test_the_practice_seals_with_its_own_certificate_once_uploaded(office, make,
     assert status.intact and status.valid and status.trusted
     _status, page = _verify(app, data)
     assert "unchanged since" in page
+
+
+# --- who signs (BW 2:210) ---------------------------------------------------------------------
+
+def _deadline() -> str:
+    return (clock.today() + timedelta(days=10)).isoformat()
+
+
+def _company(make, world):  # type: ignore[no-untyped-def]
+    company = make.client(world["practice"], tiers.COLLABORATE_PLUS, name="Bakkerij De Korst")
+    people = {}
+    for n, key in enumerate(["jan", "els", "piet", "kees"]):
+        people[key] = make.client_user(world["practice"], company, email=f"{key}@korst.example",
+                                       name=key.title(), role="owner" if n == 0 else "member")
+    return company, people
+
+
+def _memberships(db):  # type: ignore[no-untyped-def]
+    with db() as s:
+        return {m.client_user_id: m.id for m in s.scalars(select(Membership))}
+
+
+def test_staff_set_positions_and_sharing_annual_accounts_proposes_every_signer(
+        office, make, world, app, db):
+    company, people = _company(make, world)
+    card, memberships = f"/office/clients/{company.id}", _memberships(db)
+    for key, position in [("jan", "director"), ("els", "director"), ("piet", "supervisor")]:
+        answer = office.submit(f"{card}/contacts/{memberships[people[key].id]}/position",
+                               {"position": position}, page=card)
+        assert answer.status_code == 303
+    page = office.get(card).get_data(as_text=True)
+    assert page.count('value="director" selected') == 2
+    assert 'value="supervisor" selected' in page
+
+    engagement = make.engagement(company, responsible_id=world["anna"].id)
+    _upload(office, engagement, data=REPORT)
+    page = office.get(f"/office/engagements/{engagement.id}").get_data(as_text=True)
+    ticked = set(re.findall(r'name="signers" type="checkbox" value="(\d+)" checked', page) +
+                 re.findall(r'checked[^>]*name="signers"[^>]*value="(\d+)"', page))
+    assert ticked == {str(people[k].id) for k in ("jan", "els", "piet")}
+    assert "Supervisory director (commissaris)" in page
+
+    other = make.engagement(company, kind="tax_return")  # not signed by the board
+    _upload(office, other, data=REPORT)
+    page = office.get(f"/office/engagements/{other.id}").get_data(as_text=True)
+    ticked = set(re.findall(r'name="signers" type="checkbox" value="(\d+)" checked', page) +
+                 re.findall(r'checked[^>]*name="signers"[^>]*value="(\d+)"', page))
+    assert ticked == {str(people["jan"].id)}
+
+
+def test_a_missing_signature_is_stated_with_its_reason_and_completes_the_approval(
+        office, make, world, app, db, tsa):
+    company, people = _company(make, world)
+    with db() as s:
+        for m in s.scalars(select(Membership)):
+            m.position = {people["jan"].id: "director", people["els"].id: "director",
+                          people["piet"].id: "supervisor"}.get(m.client_user_id)
+        s.commit()
+    engagement = make.engagement(company, responsible_id=world["anna"].id)
+    page = f"/office/engagements/{engagement.id}"
+    _upload(office, engagement, data=REPORT)
+    office.submit(f"{page}/shares", {
+        "mode": "approval", "deadline": _deadline(),
+        "signers": [people[k].id for k in ("jan", "els", "piet")], "extra_emails": "",
+        "message": ""}, page=page)
+    with db() as s:
+        share = s.scalar(select(Share))
+        signers = {x.email: x for x in s.scalars(select(Signer))}
+    assert signers["piet@korst.example"].position == "supervisor"
+
+    for key in ("jan", "els"):
+        portal = app.test_client()
+        portal.login_client(people[key].email)
+        task = f"/c/{company.id}/approvals/{share.id}"
+        portal.submit(task + "/decide", {"decision": "approved", "comment": ""}, page=task)
+    with db() as s:
+        assert s.get(Share, share.id).state == "open"  # the supervisory director too
+
+    missing = f"{page}/shares/{share.id}/signers/{signers['piet@korst.example'].id}/missing"
+    office.submit(missing, {"reason": "  "}, page=page)
+    with db() as s:
+        assert s.get(Signer, signers["piet@korst.example"].id).decision is None
+    office.submit(missing, {"reason": "Afgetreden per 1 maart 2026."}, page=page)
+    with db() as s:
+        piet = s.get(Signer, signers["piet@korst.example"].id)
+        assert (piet.decision, piet.comment, piet.decided_by) == (
+            "missing", "Afgetreden per 1 maart 2026.", "anna@demo.example")
+        assert s.get(Share, share.id).state == "approved"
+        assert s.get(Engagement, engagement.id).status == "approved"
+
+    record = office.get(f"{page}/shares/{share.id}/record").get_data(as_text=True)
+    assert "signature missing" in record and "Afgetreden per 1 maart 2026." in record
+
+    _row, data = _sealed(app, db)
+    facts = json.loads(PdfFileReader(io.BytesIO(data)).root["/Names"]["/EmbeddedFiles"][
+        "/Names"][1]["/EF"]["/F"].data)
+    assert [(p["email"], p["position"], p["decision"]) for p in facts["signers"]] == [
+        ("jan@korst.example", "director", "approved"),
+        ("els@korst.example", "director", "approved"),
+        ("piet@korst.example", "supervisor", "missing")]
+    assert facts["signers"][2]["comment"] == "Afgetreden per 1 maart 2026."
+    _status, verified = _verify(app, data)
+    assert "signature missing" in verified and "Afgetreden per 1 maart 2026." in verified
+
+
+def test_a_signature_cannot_be_recorded_missing_for_someone_who_decided(
+        office, make, world, app, db):
+    company, people = _company(make, world)
+    engagement = make.engagement(company, responsible_id=world["anna"].id)
+    page = f"/office/engagements/{engagement.id}"
+    _upload(office, engagement, data=REPORT)
+    office.submit(f"{page}/shares", {
+        "mode": "approval", "deadline": _deadline(), "signers": [people["kees"].id],
+        "extra_emails": "extern@korst.example", "message": ""}, page=page)
+    browser, task = _open(app, _link_for(db, "extern@korst.example"))
+    browser.submit(task + "/decide", {"decision": "rejected", "comment": "Nee"}, page=task)
+    with db() as s:
+        share = s.scalar(select(Share))
+        extern = s.scalar(select(Signer).where(Signer.email == "extern@korst.example"))
+    answer = office.submit(f"{page}/shares/{share.id}/signers/{extern.id}/missing",
+                           {"reason": "weg"}, page=page)
+    assert answer.status_code == 303
+    with db() as s:
+        assert s.get(Signer, extern.id).decision == "rejected"

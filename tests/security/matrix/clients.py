@@ -50,6 +50,9 @@ ROUTES = [
           staff_only(), lambda w: {"tier": w["company"].tier}),
     Route("clients.add_contact", "POST",
           lambda w: f"/office/clients/{w['company'].id}/contacts", staff_only(), {"email": ""}),
+    Route("clients.contact_position", "POST",
+          lambda w: f"/office/clients/{w['extra_client'].id}/contacts/"
+                    f"{w['membership'].id}/position", staff_only(), {"position": "director"}),
     Route("clients.remove_contact", "POST",
           lambda w: f"/office/clients/{w['extra_client'].id}/contacts/"
                     f"{w['membership'].id}/remove", staff_only()),
