@@ -154,6 +154,9 @@ def _bulk(results: dict[str, Any]) -> list[str]:
         ("import 5,000 clients, 7,500 contacts", "client_import", _tier_cell, "< 10 s"),
         ("300 PDFs of 200 KB stored and shared", "bulk_reports", _reports_cell,
          "< 30 s, < 100 MB"),
+        ("approved 40 pages, 5 MB: sealed", "sealing", _sealing_cell("seal_s", 2),
+         "< 2 s"),
+        ("sealed 20 MB file: verified", "sealing", _sealing_cell("verify_s", 1), "< 1 s"),
     )
     for label, key, cell, target in rows:
         line = f"{label:<38}"
@@ -171,6 +174,12 @@ def _bulk(results: dict[str, Any]) -> list[str]:
 
 def _verdict(passed: bool | None) -> str:
     return "PASS" if passed else "FAIL"
+
+
+def _sealing_cell(key: str, limit: float) -> Callable[[dict[str, Any]], str]:
+    def cell(f: dict[str, Any]) -> str:
+        return f"{f[key]:.2f} s {_verdict(f[key] < limit)}"
+    return cell
 
 
 def _reports_cell(f: dict[str, Any]) -> str:

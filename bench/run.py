@@ -9,7 +9,8 @@
    three pages, next to the bare-Flask baseline of bench/baseline.py measured in the same run.
 4. Bulk figures on the 1x databases: bulk tier change, worker mails per second to an SMTP
    sink, reminder sweep over 100,000 open tasks, a questionnaire sent to 1,000 clients, its
-   autosave, and a part of a 150-question questionnaire (bench/questionnaires.py).
+   autosave, and a part of a 150-question questionnaire (bench/questionnaires.py); an
+   approved 40-page 5 MB report sealed, and a 20 MB sealed file verified (bench/sealing.py).
 5. A 200 MB document up and down through gunicorn, and the worker's memory (bench/files.py,
    its own throwaway instance).
 6. Insights (bench/insights.py, on a fresh database of its own per engine): the dashboards of
@@ -47,6 +48,7 @@ from bench import (
     pages,
     questionnaires,
     report,
+    sealing,
     throughput,
 )
 from bench.databases import Database
@@ -365,7 +367,8 @@ def _bulk(database: Database, workdir: Path) -> dict[str, Any]:
              ("engagements", lambda: bulk.bulk_engagements(app, practice_id)),
              # last: it adds 5,000 clients to the practice the other figures measure
              ("client_import", lambda: imports.client_import(app, practice_id)),
-             ("bulk_reports", lambda: imports.bulk_reports(config, practice_id)))
+             ("bulk_reports", lambda: imports.bulk_reports(config, practice_id)),
+             ("sealing", lambda: sealing.measure(app, practice_id)))
     try:
         for key, step in steps:
             try:

@@ -340,7 +340,7 @@ def count_queries(app):  # type: ignore[no-untyped-def]
 def tsa(app, tmp_path):  # type: ignore[no-untyped-def]
     """A timestamp server (RFC 3161) on loopback, configured as PORTAL_TSA_URL, its root
     as PORTAL_TSA_CERT; `tsa.failing = True` makes it answer 500."""
-    from tests.tsa import TimestampServer, authority
+    from bench.tsa import TimestampServer, authority
 
     stamper, pem = authority(tmp_path)
     server = TimestampServer(stamper)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,8 +51,19 @@ def timestamper(config: Any) -> Any | None:
     return HTTPTimeStamper(url, timeout=config.get("TSA_TIMEOUT", 10))
 
 
+def run(coroutine: Any) -> Any:
+    """Run one of pyHanko's coroutines to its end, also where an event loop runs already
+    in this thread (then in a thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _stamp(stamper: Any, data: bytes) -> tuple[bytes, datetime]:
-    token = asyncio.run(stamper.async_timestamp(hashlib.sha256(data).digest(), "sha256"))
+    token = run(stamper.async_timestamp(hashlib.sha256(data).digest(), "sha256"))
     return token.dump(), _tst_info(token)["gen_time"].native
 
 
@@ -139,16 +151,16 @@ def _attempt(row: AuditAnchor, stamper: Any) -> dict[str, Any]:
     except Exception as error:  # any failure of the server or the network: try again
         wait = RETRY_AFTER[min(attempts, len(RETRY_AFTER)) - 1]
         return {"state": PENDING, "attempts": attempts, "next_attempt_at": now() + wait,
-                "last_error": _described(error)[:300]}
+                "last_error": described(error)[:300]}
     return {"state": STAMPED, "attempts": attempts, "token": token, "stamped_at": stamped_at,
             "next_attempt_at": None, "last_error": None}
 
 
-def _described(error: BaseException) -> str:
+def described(error: BaseException) -> str:
     """The error and what caused it (pyHanko wraps the server's answer in its own)."""
     text = f"{type(error).__name__}: {error}"
     cause = error.__cause__ or error.__context__
-    return f"{text} ({_described(cause)})" if cause is not None else text
+    return f"{text} ({described(cause)})" if cause is not None else text
 
 
 # --- verifying ------------------------------------------------------------------------------
@@ -195,7 +207,7 @@ def _check_token(row: AuditAnchor, roots: list[asn1_x509.Certificate]) -> Anchor
         if _tst_info(token)["message_imprint"]["hashed_message"].native != expected:
             return AnchorFinding(row, "the timestamp is of something else", False)
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = TimestampSignatureStatus(**asyncio.run(validate_tst_signed_data(
+        status = TimestampSignatureStatus(**run(validate_tst_signed_data(
             token["content"], context, lambda _algorithm: expected)))
     except Exception as error:  # a token that does not even parse
         return AnchorFinding(row, f"the timestamp cannot be read ({type(error).__name__})",

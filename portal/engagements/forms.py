@@ -226,7 +226,8 @@ class SealCertificateForm(Form):
                        "organisation certificate. Approved reports are sealed with it from "
                        "now on; what was sealed before stays checkable."),
         render_kw={"accept": ".p12,.pfx,application/x-pkcs12"})
-    password = PasswordField(_l("Password of the file"), validators=[Optional()],
+    password = PasswordField(_l("Password of the file"),
+                             validators=[Optional(), Length(max=200)],
                              render_kw={"autocomplete": "off"})
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from portal import audit, notifications, security
 from portal.accounts.models import POSITIONS, ClientUser
 from portal.audit import anchors
-from portal.audit.anchors import RETRY_AFTER, timestamper
+from portal.audit.anchors import RETRY_AFTER, described, timestamper
 from portal.clients.models import Client
 from portal.clock import now
 from portal.db import transaction
@@ -414,8 +414,8 @@ def seal_pdf(original: bytes, facts: dict[str, Any], lines: list[tuple[str, str]
                                 reason=f"Approval of {facts['report']}",
                                 location=facts["practice"])
     out = io.BytesIO()
-    PdfSigner(meta, signer=_signer(certificate), timestamper=stamper).sign_pdf(
-        writer, output=out)
+    anchors.run(PdfSigner(meta, signer=_signer(certificate), timestamper=stamper)
+                .async_sign_pdf(writer, output=out))
     return out.getvalue()
 
 
@@ -499,8 +499,7 @@ def _attempt(row: SealedReport, original: bytes, facts: dict[str, Any],
     except Exception as error:  # the timestamp server or the network: try again later
         wait = RETRY_AFTER[min(attempts, len(RETRY_AFTER)) - 1]
         return {"state": PENDING, "attempts": attempts, "next_attempt_at": now() + wait,
-                "last_error": _("waiting for the timestamp server: %(error)s",
-                                error=f"{type(error).__name__}: {error}")[:300]}
+                "last_error": f"waiting for the timestamp server: {described(error)}"[:300]}
     stamped_at = _timestamp_time(data) if stamper is not None else None
     return {"state": SEALED, "attempts": attempts, "next_attempt_at": None,
             "last_error": None if stamper is not None else "no timestamp server configured",
@@ -585,7 +584,7 @@ def _our_signature(session: Session, practice_id: int, data: bytes
     """The last signature in the file made with one of this practice's seal certificates:
     (the bytes it covers, what is wrong or None, trusted under the practice's root)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -608,10 +607,10 @@ def _our_signature(session: Session, practice_id: int, data: bytes
         start, length = signature.byte_range[2], signature.byte_range[3]
         covered = data[:start + length]
         try:
-            status = validate_pdf_signature(
+            status = anchors.run(async_validate_pdf_signature(
                 signature, ValidationContext(trust_roots=_chain(mine), allow_fetching=False),
                 ts_validation_context=ValidationContext(trust_roots=tsa_roots,
-                                                        allow_fetching=False))
+                                                        allow_fetching=False)))
         except Exception as error:  # a broken signature value
             return covered, _("the seal cannot be read (%(error)s)",
                               error=type(error).__name__), False

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
+from bench.tsa import authority
 from portal import audit, db
 from portal.audit import anchors
 from portal.audit.models import AuditAnchor, AuditEvent
@@ -17,7 +18,6 @@ from portal.db import transaction
 from portal.notifications.models import OutboxMessage
 from portal.operations import anchoring
 from tests.factories import record_audit_events
-from tests.tsa import authority
 
 
 @pytest.fixture(autouse=True)

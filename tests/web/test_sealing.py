@@ -15,13 +15,14 @@ from datetime import timedelta
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
 from portal import clock
 from portal.accounts.models import Membership
+from portal.audit import anchors
 from portal.cli import cli
 from portal.clients import tiers
 from portal.demo_work import report_pdf
@@ -82,9 +83,11 @@ def _root(db):  # type: ignore[no-untyped-def]
 
 
 def _check(data: bytes, roots):  # type: ignore[no-untyped-def]
+    """pyHanko's validator on the file's seal (run as the portal runs it: Playwright's
+    event loop may be running in this thread already)."""
     signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[-1]
-    return validate_pdf_signature(signature, ValidationContext(trust_roots=roots,
-                                                               allow_fetching=False))
+    return anchors.run(async_validate_pdf_signature(
+        signature, ValidationContext(trust_roots=roots, allow_fetching=False)))
 
 
 def _verify(app, data: bytes, host: str = "demo.localhost") -> tuple[int, str]:  # type: ignore[no-untyped-def]

@@ -1,5 +1,5 @@
-"""A timestamp authority (RFC 3161) on loopback for the tests: a root, a timestamping
-certificate under it, and an HTTP server that answers as a real one does."""
+"""A timestamp authority (RFC 3161) on loopback for the tests and the benches: a root, a
+timestamping certificate under it, and an HTTP server that answers as a real one does."""
 
 from __future__ import annotations
 
