@@ -11,7 +11,7 @@ so two decisions at once, or a decision racing a withdrawal, leave exactly one o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask_babel import force_locale
@@ -26,7 +26,7 @@ from portal.accounts.service import reply_address
 from portal.audit import Actor
 from portal.clients import tiers
 from portal.clients.models import Client
-from portal.clock import now
+from portal.clock import AMSTERDAM, now
 from portal.db import transaction
 from portal.documents.storage import EmptyFile, Storage, StoredFile, TooLarge
 from portal.engagements import sealing
@@ -135,6 +135,14 @@ def shares_of(session: Session, engagement: Engagement) -> list[Share]:
         select(Share).where(Share.engagement_id == engagement.id)
         .options(selectinload(Share.signers), joinedload(Share.version))
         .order_by(Share.id.desc())))
+
+
+def approved_on(session: Session, engagement: Engagement) -> date | None:
+    """The Amsterdam day the engagement's latest approval was complete, if one is."""
+    closed = session.scalar(select(Share.closed_at).where(
+        Share.engagement_id == engagement.id, Share.state == "approved")
+        .order_by(Share.closed_at.desc()).limit(1))
+    return closed.astimezone(AMSTERDAM).date() if closed else None
 
 
 def _open_shares(session: Session, engagement_id: int) -> list[Share]:

@@ -236,3 +236,8 @@ class MissingSignatureForm(Form):
                            validators=[InputRequired(), Length(max=2000)],
                            description=_l("E.g. “Resigned as director on 1 March; no longer "
                                           "in office.” The approval record states it."))
+
+
+class AdoptionForm(Form):
+    adopted_on = DateField(_l("Adopted by the general meeting on"),
+                           validators=[InputRequired(_l("Enter the date of the meeting."))])

@@ -56,6 +56,10 @@ class Engagement(Base):
     responsible_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # Annual accounts of a BV or NV: the general meeting's adoption ("vaststelling"), a
+    # step after the directors signed, recorded by staff with its date.
+    adopted_on: Mapped[date | None]
+    adopted_recorded_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 

@@ -24,7 +24,7 @@ from portal.audit.service import Subject
 from portal.clients.billing import cell
 from portal.clients.models import Client
 from portal.clients.service import Selection, SelectionChanged, selection_stamp
-from portal.clock import now
+from portal.clock import now, today
 from portal.db import transaction
 from portal.engagements.models import (
     KINDS,
@@ -147,6 +147,20 @@ def update(session: Session, actor: Actor, engagement: Engagement, values: dict[
                                       str(b) if b is not None else None]
                                   for k, (a, b) in changed.items()})
     return changed
+
+
+def record_adoption(session: Session, actor: Actor, engagement: Engagement,
+                    adopted_on: date, approved_on: date | None) -> None:
+    """The general meeting adopted the approved annual accounts on this day: not before
+    the approval, not after today."""
+    if engagement.kind != "annual_accounts" or engagement.status != "approved":
+        raise NotAllowed("not_approved")
+    if adopted_on > today() or (approved_on and adopted_on < approved_on):
+        raise NotAllowed("date")
+    with transaction(session):
+        engagement.adopted_on, engagement.adopted_recorded_by = adopted_on, actor.label
+        audit.record(session, actor, "engagement.adopted", engagement,
+                     adopted_on=adopted_on.isoformat())
 
 
 def responsible_choices(session: Session, practice_id: int, keep: int | None = None

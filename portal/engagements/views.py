@@ -13,8 +13,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import access, clock, db
@@ -29,6 +29,7 @@ from portal.documents import files
 from portal.engagements import approvals, sealing, service
 from portal.engagements import bulk_reports as bulk_reports_service
 from portal.engagements.forms import (
+    AdoptionForm,
     BulkEngagementForm,
     BulkReportsForm,
     BulkShareForm,
@@ -281,6 +282,7 @@ def _work(engagement, **forms):  # type: ignore[no-untyped-def]
                    shares=approvals.shares_of(db.session, engagement),
                    seals=sealing.of_engagement(db.session, engagement.id),
                    seal_states=SEAL_STATES, positions=POSITIONS,
+                   adoption_form=forms.pop("adoption_form", None) or AdoptionForm(formdata=None),
                    report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
                    share_form=share_form, may_share=tiers.has(client, "share_reports"),
                    has_portal=tiers.has(client, "portal"), share_states=SHARE_STATES,
@@ -399,6 +401,30 @@ def signature_missing(engagement_id: int, share_id: int, signer_id: int):  # typ
     else:
         flash(_("The missing signature and its reason are recorded."), "success")
     return done("engagements.detail", engagement_id=engagement.id)
+
+
+@bp.post("/office/engagements/<int:engagement_id>/adoption")
+@access.staff()
+def adoption(engagement_id: int):  # type: ignore[no-untyped-def]
+    """The general meeting adopted the approved annual accounts (a BV's or NV's step after
+    the directors signed)."""
+    engagement = access.engagement_for_staff(current_user, engagement_id)
+    form = AdoptionForm()
+    if form.validate_on_submit():
+        approved = approvals.approved_on(db.session, engagement)
+        try:
+            service.record_adoption(db.session, access.actor(), engagement,
+                                    form.adopted_on.data, approved)
+        except NotAllowed as refusal:
+            form.adopted_on.errors.append(
+                _("Only approved annual accounts are adopted.") if str(refusal) ==
+                "not_approved" else _("The date lies between the approval (%(day)s) and "
+                                      "today.", day=format_date(approved, "medium") if
+                                      approved else "-"))
+        else:
+            flash(_("The adoption is recorded."), "success")
+            return done("engagements.detail", engagement_id=engagement.id)
+    return _work(engagement, adoption_form=form, status=422)
 
 
 @bp.get("/office/engagements/<int:engagement_id>/shares/<int:share_id>/record")

@@ -461,6 +461,24 @@ def test_a_missing_signature_is_stated_with_its_reason_and_completes_the_approva
     record = office.get(f"{page}/shares/{share.id}/record").get_data(as_text=True)
     assert "signature missing" in record and "Afgetreden per 1 maart 2026." in record
 
+    # The general meeting adopts the accounts afterwards: not before the approval, nor later
+    # than today.
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
+    refused = office.submit(f"{page}/adoption", {"adopted_on": tomorrow}, page=page)
+    assert refused.status_code == 422 and "between the approval" in refused.get_data(
+        as_text=True)
+    before = (clock.today() - timedelta(days=1)).isoformat()
+    assert office.submit(f"{page}/adoption", {"adopted_on": before},
+                         page=page).status_code == 422
+    assert office.submit(f"{page}/adoption", {"adopted_on": clock.today().isoformat()},
+                         page=page).status_code == 303
+    with db() as s:
+        adopted = s.get(Engagement, engagement.id)
+        assert (adopted.adopted_on, adopted.adopted_recorded_by) == (
+            clock.today(), "anna@demo.example")
+    record = office.get(f"{page}/shares/{share.id}/record").get_data(as_text=True)
+    assert "Adoption by the general meeting" in record
+
     _row, data = _sealed(app, db)
     facts = json.loads(PdfFileReader(io.BytesIO(data)).root["/Names"]["/EmbeddedFiles"][
         "/Names"][1]["/EF"]["/F"].data)

@@ -45,6 +45,8 @@ ROUTES = [
     Route("engagements.signature_missing", "POST",
           lambda w: _office(w) + f"/shares/{w['share'].id}/signers/{w['signer'].id}/missing",
           staff_only(), {"reason": "Afgetreden"}),
+    Route("engagements.adoption", "POST", lambda w: _office(w) + "/adoption", staff_only(),
+          {"adopted_on": ""}),
     Route("engagements.sealed_report", "GET",
           lambda w: _office(w) + f"/shares/{w['seal'].share_id}/sealed.pdf", staff_only()),
     Route("engagements.portal_task", "GET", _portal, client_only()),
