@@ -58,6 +58,7 @@ NAMED = [
     ("anonymous", "demo", r"/no-such-page", "error page 404"),
     ("anonymous", "nobody", r"/", "unknown practice (404)"),
     ("anonymous", "", r"/", "base domain"),
+    ("anonymous", "demo", r"/verify", "verify a sealed report"),
     ("client", "demo", r"/", "client: companies"),
     ("client", "demo", r"/c/N/", "client home"),
     ("client", "demo", r"/c/N/approvals/N", "client: report to approve"),
@@ -76,6 +77,7 @@ NAMED = [
     ("staff", "demo", r"/office/engagements/N/dashboard", "engagement dashboard"),
     ("staff", "demo", r"/office/questionnaires", "questionnaires"),
     ("staff", "demo", r"/office/settings", "settings"),
+    ("staff", "demo", r"/office/settings/seal", "settings: seal"),
     ("staff", "demo", r"/office/account", "office: account"),
     ("client", "other", r"/c/N/", "client home (theme harbour)"),
     ("staff", "other", r"/office/", "office home (theme harbour)"),
@@ -270,7 +272,7 @@ def collect_pages(port: int, logins: dict) -> tuple[list[Page], list[str]]:
         practice = practices[slug]
         if slug == "demo":
             anonymous = Browser(port, slug)
-            pages += walk(anonymous, "anonymous", ["/login", "/office/login"])
+            pages += walk(anonymous, "anonymous", ["/login", "/office/login", "/verify"])
             broken += anonymous.broken
         staff = next(u for u in practice["staff"] if u["role"] == "admin")
         office = Browser(port, slug)
